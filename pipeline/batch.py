@@ -1,0 +1,97 @@
+"""Batching: rendered users packed into SendUsersMessages requests.
+
+Users sharing an envelope (the same rendered MessageConfiguration, Context and TraceId)
+share requests: at most 100 users each, under the payload limit, in audience order.
+A batch is emitted as soon as it is full, so memory holds at most one open batch per
+envelope; requests of different envelopes may therefore interleave in the output.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from pipeline.api import (
+    MAX_USERS_PER_REQUEST,
+    ApiRequest,
+    EndpointSendConfiguration,
+    Envelope,
+    SendUsersMessageRequest,
+)
+from pipeline.errors import RequestError
+
+# The API's limit is "7 MB"; 7,000,000 bytes keeps under it whichever megabyte AWS means.
+MAX_REQUEST_BYTES = 7_000_000
+_USERS_KEY_BYTES = len(',"Users":{}') + 2
+
+
+@dataclass(slots=True)
+class _OpenBatch:
+    envelope: Envelope
+    users: dict[str, EndpointSendConfiguration] = field(default_factory=dict)
+    max_bytes: int = 0  # an upper bound of the request's size, made exact when it nears the limit
+
+
+@dataclass(slots=True)
+class RequestBatcher:
+    """Packs users into requests; ``add`` returns a request whenever one is complete."""
+
+    app_id: str
+    max_users: int = MAX_USERS_PER_REQUEST
+    max_request_bytes: int = MAX_REQUEST_BYTES
+    _open: dict[str, _OpenBatch] = field(default_factory=dict)
+
+    def add(
+        self,
+        envelope: Envelope,
+        user_id: str,
+        configuration: EndpointSendConfiguration,
+        max_bytes: int,
+    ) -> tuple[ApiRequest, ...]:
+        """Add one user; returns the requests it completed (full batches), usually none."""
+        batch = self._open.get(envelope.key)
+        if batch is None:
+            batch = self._open[envelope.key] = _OpenBatch(
+                envelope, max_bytes=envelope.size + _USERS_KEY_BYTES
+            )
+        completed: tuple[ApiRequest, ...] = ()
+        if batch.max_bytes + max_bytes > self.max_request_bytes:
+            batch.max_bytes = self._exact_size(batch, user_id, configuration)
+            if batch.max_bytes > self.max_request_bytes:
+                if not batch.users:
+                    raise RequestError(
+                        f"the user's request alone is {batch.max_bytes:,} bytes, over the "
+                        f"{self.max_request_bytes:,}-byte payload limit",
+                        user_id=user_id,
+                        fix="shorten the per-user fields (RawContent, overrides)",
+                    )
+                completed = (self._close(batch),)
+                batch = self._open[envelope.key] = _OpenBatch(envelope)
+                batch.max_bytes = self._exact_size(batch, user_id, configuration)
+        else:
+            batch.max_bytes += max_bytes
+        batch.users[user_id] = configuration
+        if len(batch.users) >= self.max_users:
+            completed = (*completed, self._close(batch))
+            del self._open[envelope.key]
+        return completed
+
+    def flush(self) -> Iterator[ApiRequest]:
+        """The remaining partial batches, in the order their envelopes first appeared."""
+        for batch in self._open.values():
+            if batch.users:
+                yield self._close(batch)
+        self._open.clear()
+
+    def _close(self, batch: _OpenBatch) -> ApiRequest:
+        body: SendUsersMessageRequest = {**batch.envelope.body, "Users": batch.users}  # type: ignore[typeddict-item]
+        return {"ApplicationId": self.app_id, "SendUsersMessageRequest": body}
+
+    @staticmethod
+    def _exact_size(
+        batch: _OpenBatch, user_id: str, configuration: EndpointSendConfiguration
+    ) -> int:
+        users = {**batch.users, user_id: configuration}
+        encoded = json.dumps(users, ensure_ascii=False, separators=(",", ":"))
+        return batch.envelope.size + _USERS_KEY_BYTES + len(encoded.encode())

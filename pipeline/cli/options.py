@@ -1,0 +1,68 @@
+"""Arguments and options shared by several commands, so they read the same everywhere."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pipeline.errors import InputError
+
+MessageArg = Annotated[
+    str, typer.Argument(help="A message: a folder name under templates/, or a path to one.")
+]
+AudienceArg = Annotated[
+    str,
+    typer.Argument(
+        help="An audience: a name under audiences/ (.yaml, .yml, .jsonl, .csv tried in turn) "
+        "or a file path."
+    ),
+]
+AppIdOpt = Annotated[
+    str,
+    typer.Option(
+        "--app-id", envvar="PIPELINE_APP_ID", help="The Pinpoint application (project) id."
+    ),
+]
+RootOpt = Annotated[
+    Path, typer.Option("--root", help="The project root (holds templates/ and audiences/).")
+]
+VarOpt = Annotated[
+    list[str] | None,
+    typer.Option("--var", help="Override a message variable: KEY=VALUE (repeatable)."),
+]
+NowOpt = Annotated[
+    str | None,
+    typer.Option("--now", help="The clock for the whole run, ISO 8601 (default: now, UTC)."),
+]
+
+
+def parse_vars(pairs: list[str] | None) -> dict[str, str]:
+    """Turn ``--var KEY=VALUE`` options into a dict; values stay strings."""
+    variables: dict[str, str] = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise InputError(
+                f"--var {pair!r} is not KEY=VALUE", fix="write it as --var store_url=https://..."
+            )
+        variables[key.strip()] = value
+    return variables
+
+
+def parse_now(text: str | None) -> datetime:
+    """The run's clock: ``--now`` as a timezone-aware UTC datetime, or the current time."""
+    if text is None:
+        return datetime.now(UTC).replace(microsecond=0)
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(
+            f"--now {text!r} is not an ISO 8601 date and time",
+            fix="write it as --now 2026-11-26T09:00:00Z",
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)  # a naive time is read as UTC
+    return moment.astimezone(UTC)

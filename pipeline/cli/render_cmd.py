@@ -1,0 +1,57 @@
+"""``pipeline render``: the dry run, requests as JSON Lines, offline."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pipeline.cli import app
+from pipeline.cli.options import (
+    AppIdOpt,
+    AudienceArg,
+    MessageArg,
+    NowOpt,
+    RootOpt,
+    VarOpt,
+    parse_now,
+    parse_vars,
+)
+from pipeline.output import write_requests
+from pipeline.render import render_requests
+
+
+@app.command("render")
+def render_command(
+    message: MessageArg,
+    audience: AudienceArg,
+    app_id: AppIdOpt,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write to this file (atomically) instead of stdout."),
+    ] = None,
+    root: RootOpt = Path(),
+    var: VarOpt = None,
+    now: NowOpt = None,
+) -> None:
+    """Render MESSAGE for every user of AUDIENCE into SendUsersMessages requests.
+
+    One request per line, each the exact input of
+    `aws pinpoint send-users-messages --cli-input-json`. No network, no credentials.
+    """
+    requests = render_requests(
+        message,
+        audience,
+        app_id=app_id,
+        root=root,
+        variables=parse_vars(var),
+        now=parse_now(now),
+    )
+    summary = write_requests(requests, output)
+    if output is not None:
+        print(
+            f"Wrote {summary.requests} requests for {summary.users} users to {output}",
+            file=sys.stderr,
+        )

@@ -1,0 +1,93 @@
+"""The errors a user can cause, each one line long and carrying its exit code.
+
+PipelineError              exit code 1 unless a subclass says otherwise
+├── InputError             exit 2: invalid input or usage; nothing was sent or written
+│   ├── MessageError       message.yaml: syntax, unknown field, wrong type
+│   ├── TemplateError      a Jinja template: syntax, undefined value, bad output
+│   ├── AudienceError      an audience file: syntax, missing or duplicate id, no users
+│   └── RequestError       a built request that botocore's model rejects
+└── SendError              exit 3: a send stopped part-way; its journal allows a resume
+
+Foreign errors (yaml, jinja2, botocore) are converted once, where they are met, with
+``raise ... from exc``. The CLI prints ``Error: <str(error)>`` and exits with ``exit_code``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class PipelineError(Exception):
+    """Base of every error the pipeline reports to its user."""
+
+    exit_code = 1
+
+    def __init__(
+        self,
+        what: str,
+        *,
+        path: str | Path | None = None,
+        line: int | None = None,
+        user_id: str | None = None,
+        field: str | None = None,
+        fix: str | None = None,
+    ) -> None:
+        self.what = what
+        self.path = str(path) if path is not None else None
+        self.line = line
+        self.user_id = user_id
+        self.field = field
+        self.fix = fix
+        super().__init__(self.message())
+
+    def message(self) -> str:
+        """The one-line text shown to the user: where, what, for whom, and the fix."""
+        parts = []
+        if self.path is not None:
+            parts.append(f"{self.path}:{self.line}: " if self.line else f"{self.path}: ")
+        parts.append(_one_line(self.what))
+        context = []
+        if self.user_id is not None:
+            context.append(f"user {self.user_id!r}")
+        if self.field is not None:
+            context.append(f"field {self.field}")
+        if context:
+            parts.append(f" ({', '.join(context)})")
+        if self.fix:
+            parts.append(f"; {_one_line(self.fix)}")
+        return "".join(parts)
+
+    def __str__(self) -> str:
+        return self.message()
+
+
+class InputError(PipelineError):
+    """Invalid input or usage, found before anything was sent or written."""
+
+    exit_code = 2
+
+
+class MessageError(InputError):
+    """A message folder or its message.yaml is wrong."""
+
+
+class TemplateError(InputError):
+    """A Jinja template does not compile or does not render."""
+
+
+class AudienceError(InputError):
+    """An audience file is wrong."""
+
+
+class RequestError(InputError):
+    """A built request does not match the Pinpoint API model."""
+
+
+class SendError(PipelineError):
+    """A send stopped part-way; the journal keeps its state for a resume."""
+
+    exit_code = 3
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

@@ -1,0 +1,216 @@
+"""Messages: ``templates/<name>/message.yaml`` read and checked against the API's model.
+
+A message has the shape of the SendUsersMessages request it produces. Field names and
+types are checked here, once, against botocore's model of the API, with the line of each
+mistake; past this module the pipeline trusts the message.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+from botocore.model import ListShape, MapShape, Shape, StructureShape
+
+from pipeline import api
+from pipeline.errors import MessageError
+from pipeline.project import MESSAGE_FILE, message_name
+from pipeline.yamlfile import YamlPath, load_yaml_with_lines, read_text
+
+TOP_LEVEL_KEYS = (
+    "description",
+    "locale",
+    "vars",
+    "audience",
+    "lint",
+    "MessageConfiguration",
+    "PerUser",
+    "Context",
+    "TraceId",
+)
+YAML_TYPES = {
+    "string": (str,),
+    "boolean": (bool,),
+    "integer": (int,),
+    "long": (int,),
+    "double": (int, float),
+    "float": (int, float),
+    "list": (list,),
+    "map": (dict,),
+    "structure": (dict,),
+}
+TYPE_WORDS = {
+    "string": "a string (quote it)",
+    "boolean": "true or false",
+    "list": "a list",
+    "map": "a mapping",
+    "structure": "a mapping",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A parsed, checked message. Every string in the request fields is a Jinja template."""
+
+    name: str
+    folder: Path
+    path: Path
+    description: str | None
+    locale: str | None
+    variables: dict[str, Any]
+    configuration: dict[str, dict[str, Any]]
+    per_user: dict[str, Any]
+    context: dict[str, str]
+    trace_id: str | None
+    audience: str | None
+    lint: dict[str, Any]
+    lines: dict[YamlPath, int]
+
+    def line_of(self, *where: str | int) -> int | None:
+        """The line of a key in message.yaml, or of its nearest parent."""
+        path: YamlPath = tuple(where)
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return None
+
+
+def load_message(root: Path, folder: Path) -> Message:
+    """Read and check ``message.yaml`` in ``folder``."""
+    path = folder / MESSAGE_FILE
+    document, lines = load_yaml_with_lines(read_text(path, MessageError), path, MessageError)
+    if not isinstance(document, dict):
+        raise MessageError(
+            "message.yaml must be a mapping",
+            path=path,
+            line=1,
+            fix="start with 'MessageConfiguration:' (see the README for an example)",
+        )
+    checker = _Checker(path, lines)
+    for key in document:
+        if key not in TOP_LEVEL_KEYS:
+            checker.fail(
+                (str(key),), f"unknown top-level key {key!r}", _suggest(key, TOP_LEVEL_KEYS)
+            )
+    configuration = document.get("MessageConfiguration")
+    if not isinstance(configuration, dict) or not configuration:
+        checker.fail(
+            ("MessageConfiguration",),
+            "MessageConfiguration is missing or empty: at least one channel block is needed",
+            "add a block such as 'SMSMessage: {Body: ...}'",
+        )
+    blocks = api.channel_blocks()
+    for block_name, block in configuration.items():
+        if block_name not in blocks:
+            checker.fail(
+                ("MessageConfiguration", str(block_name)),
+                f"unknown channel block {block_name!r}",
+                _suggest(block_name, blocks),
+            )
+        checker.check(block or {}, blocks[block_name], ("MessageConfiguration", block_name))
+        configuration[block_name] = block or {}
+    per_user = document.get("PerUser") or {}
+    checker.check(
+        per_user, api.endpoint_send_configuration_shape(), ("PerUser",), list_of_templates=True
+    )
+    context = document.get("Context") or {}
+    checker.check(context, api.request_members()["Context"], ("Context",))
+    trace_id = document.get("TraceId")
+    checker.check(trace_id, api.request_members()["TraceId"], ("TraceId",))
+    variables = document.get("vars") or {}
+    if not isinstance(variables, dict):
+        checker.fail(("vars",), "vars must be a mapping of names to values", None)
+    for key in ("description", "locale", "audience"):
+        if document.get(key) is not None and not isinstance(document[key], str):
+            checker.fail((key,), f"{key} must be a string", "quote it")
+    lint = document.get("lint") or {}
+    if not isinstance(lint, dict):
+        checker.fail(("lint",), "lint must be a mapping of settings", None)
+    return Message(
+        name=message_name(root, folder),
+        folder=folder,
+        path=path,
+        description=document.get("description"),
+        locale=document.get("locale"),
+        variables={str(key): value for key, value in variables.items()},
+        configuration=configuration,
+        per_user=per_user,
+        context=context,
+        trace_id=trace_id,
+        audience=document.get("audience"),
+        lint=lint,
+        lines=lines,
+    )
+
+
+class _Checker:
+    """Walks a YAML value against a botocore shape, failing at the first mismatch."""
+
+    def __init__(self, path: Path, lines: dict[YamlPath, int]) -> None:
+        self.path = path
+        self.lines = lines
+
+    def fail(self, where: YamlPath, what: str, fix: str | None) -> NoReturn:
+        line = None
+        probe = where
+        while probe and line is None:
+            line, probe = self.lines.get(probe), probe[:-1]
+        raise MessageError(
+            what, path=self.path, line=line, field=".".join(map(str, where)), fix=fix
+        )
+
+    def check(
+        self, value: Any, shape: Shape, where: YamlPath, *, list_of_templates: bool = False
+    ) -> None:
+        if value is None:
+            return
+        kind = shape.type_name
+        if list_of_templates and kind == "list" and isinstance(value, str):
+            return  # a Substitutions value: one template, rendered to a one-element list
+        if not _has_type(value, kind):
+            self.fail(
+                where,
+                f"{where[-1]} must be {TYPE_WORDS.get(kind, f'a {kind}')}, "
+                f"not {type(value).__name__}",
+                None,
+            )
+        if isinstance(shape, StructureShape):
+            members = shape.members
+            for key, item in value.items():
+                if key not in members:
+                    self.fail(
+                        (*where, str(key)),
+                        f"unknown field {key!r} in {where[-1]}",
+                        _suggest(key, members),
+                    )
+                self.check(item, members[key], (*where, key), list_of_templates=list_of_templates)
+        elif isinstance(shape, MapShape):
+            for key, item in value.items():
+                if not isinstance(key, str):
+                    self.fail((*where, str(key)), f"key {key!r} must be a string", "quote it")
+                self.check(
+                    item,
+                    shape.value,
+                    (*where, key),
+                    list_of_templates=list_of_templates,
+                )
+        elif isinstance(shape, ListShape):
+            for index, item in enumerate(value):
+                self.check(item, shape.member, (*where, index))
+
+
+def _has_type(value: Any, kind: str) -> bool:
+    if isinstance(value, bool) and kind != "boolean":
+        return False  # YAML's yes/no/true/false never stand for numbers or text
+    return isinstance(value, YAML_TYPES.get(kind, (object,)))
+
+
+def _suggest(name: object, choices: Any) -> str:
+    options = [str(choice) for choice in choices]
+    close = difflib.get_close_matches(str(name), options, n=1, cutoff=0.6)
+    if close:
+        return f"did you mean {close[0]!r}?"
+    return "expected one of: " + ", ".join(options)

@@ -1,0 +1,208 @@
+"""Rendering: a message and an audience become validated SendUsersMessages requests.
+
+Users are grouped by locale; each locale's envelope (MessageConfiguration, Context,
+TraceId) is rendered once, and each user's per-user fields once (see ``peruser``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from jinja2 import meta
+
+from pipeline.api import ApiRequest, EndpointSendConfiguration, Envelope, validate_request
+from pipeline.audience import User, load_audience
+from pipeline.batch import RequestBatcher
+from pipeline.errors import AudienceError, InputError, TemplateError
+from pipeline.message import Message, load_message
+from pipeline.peruser import PerUserTemplate, compile_field, dotted
+from pipeline.project import resolve_audience, resolve_message, templates_root
+from pipeline.templating import PipelineEnvironment, make_environment, template_error
+from pipeline.yamlfile import YamlPath
+
+USER_OUT_OF_SCOPE = (
+    "'user' is not available in MessageConfiguration: a channel block is shared by every "
+    "user of a request. Put per-user text in PerUser (BodyOverride, TitleOverride), or "
+    "write sub('Name') in the block and set Name under PerUser.Substitutions"
+)
+ENVELOPE_KEYS = ("Context", "MessageConfiguration", "TraceId")
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedUser:
+    """One user's per-user configuration, the envelope it goes with, and a size bound."""
+
+    user: User
+    locale: str | None
+    envelope: Envelope
+    configuration: EndpointSendConfiguration
+    max_bytes: int  # an upper bound of the configuration's JSON size, id included
+
+
+@dataclass(slots=True)
+class _LocaleRenderer:
+    """A message compiled for one locale: its envelope and its per-user template."""
+
+    envelope: Envelope
+    render: Callable[[User], tuple[EndpointSendConfiguration, int]]
+
+
+@dataclass(slots=True)
+class MessageRenderer:
+    """Renders one message for many users; templates compile once per locale, lazily."""
+
+    message: Message
+    templates: Path
+    variables: Mapping[str, Any]
+    now: datetime
+    _locales: dict[str | None, _LocaleRenderer] = field(default_factory=dict)
+
+    def locale_of(self, user: User) -> str | None:
+        """The user's locale: user.locale (audience defaults included), else the message's."""
+        locale = user.attributes.get("locale") or self.message.locale
+        if locale is not None and not isinstance(locale, str):
+            raise AudienceError(
+                f"locale must be a string like 'fr-CA', not {locale!r}",
+                user_id=user.id,
+                field="locale",
+            )
+        return locale
+
+    def render_user(self, user: User) -> RenderedUser:
+        """Render one user's per-user fields (and, first time per locale, the envelope)."""
+        locale = self.locale_of(user)
+        renderer = self._locales.get(locale)
+        if renderer is None:
+            renderer = self._locales[locale] = self._compile(locale)
+        configuration, max_bytes = renderer.render(user)
+        return RenderedUser(user, locale, renderer.envelope, configuration, max_bytes)
+
+    def envelope_for(self, locale: str | None) -> Envelope:
+        """The rendered envelope of a locale."""
+        renderer = self._locales.get(locale)
+        if renderer is None:
+            renderer = self._locales[locale] = self._compile(locale)
+        return renderer.envelope
+
+    def _scope(self, environment: PipelineEnvironment, locale: str | None) -> dict[str, Any]:
+        return {
+            **environment.globals,
+            "vars": dict(self.variables),
+            "locale": locale,
+            "now": self.now,
+            "message": self.message.name,
+        }
+
+    def _compile(self, locale: str | None) -> _LocaleRenderer:
+        environment = make_environment(self.templates, locale)
+        envelope = self._render_envelope(environment, locale)
+        per_user = PerUserTemplate(self.message, environment, self._scope(environment, locale))
+        return _LocaleRenderer(envelope, per_user.render)
+
+    def _render_envelope(self, environment: PipelineEnvironment, locale: str | None) -> Envelope:
+        scope = self._scope(environment, locale)
+        scope["user"] = environment.undefined(hint=USER_OUT_OF_SCOPE, name="user")
+        message = self.message
+        parts: dict[str, Any] = {
+            "Context": message.context or None,
+            "MessageConfiguration": message.configuration,
+            "TraceId": message.trace_id,
+        }
+        body = {
+            key: _render_tree(value, (key,), message, environment, scope)
+            for key, value in parts.items()
+            if value is not None
+        }
+        key = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+        return Envelope(body, key, len(key.encode()))
+
+
+def _render_tree(
+    value: Any,
+    where: YamlPath,
+    message: Message,
+    environment: PipelineEnvironment,
+    scope: dict[str, Any],
+) -> Any:
+    """Render every string of a nested structure; other YAML values keep their types."""
+    if isinstance(value, str):
+        if "user" in meta.find_undeclared_variables(environment.parse(value)):
+            raise TemplateError(
+                USER_OUT_OF_SCOPE,
+                path=message.path,
+                line=message.line_of(*where),
+                field=dotted(where),
+            )
+        template = compile_field(message, environment, value, where)
+        try:
+            return template.render(scope)
+        except Exception as exc:
+            raise template_error(
+                exc, path=message.path, line=message.line_of(*where), field=dotted(where)
+            ) from exc
+    if isinstance(value, dict):
+        return {
+            key: _render_tree(item, (*where, key), message, environment, scope)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [
+            _render_tree(item, (*where, index), message, environment, scope)
+            for index, item in enumerate(value)
+        ]
+    return value
+
+
+def render_requests(
+    message: str | Path,
+    audience: str | Path,
+    *,
+    app_id: str,
+    root: Path = Path(),
+    variables: Mapping[str, str] | None = None,
+    now: datetime | None = None,
+) -> Iterator[ApiRequest]:
+    """Render a message for every user of an audience into validated requests.
+
+    The message and the audience's defaults are checked before the first request is
+    yielded; errors in later users surface while iterating, so a caller that must not
+    act on half a run (a file write, a send) consumes everything first.
+
+    Args:
+        message: a folder name under ``templates/`` or a path to a message folder.
+        audience: a name under ``audiences/`` or a path to an audience file.
+        app_id: the Pinpoint application id written into every request.
+        root: the project root holding ``templates/`` and ``audiences/``.
+        variables: values that override the message's ``vars`` (``--var``).
+        now: the run's clock (default: the current time, UTC).
+    """
+    if not app_id:
+        raise InputError("no application id", fix="pass --app-id or set PIPELINE_APP_ID")
+    loaded = load_message(root, resolve_message(root, str(message)))
+    users = load_audience(resolve_audience(root, str(audience))).users()
+    renderer = MessageRenderer(
+        loaded,
+        templates_root(root),
+        {**loaded.variables, **(variables or {})},
+        now or datetime.now(UTC).replace(microsecond=0),
+    )
+    return _requests(renderer, users, RequestBatcher(app_id))
+
+
+def _requests(
+    renderer: MessageRenderer, users: Iterator[User], batcher: RequestBatcher
+) -> Iterator[ApiRequest]:
+    render_user, add = renderer.render_user, batcher.add
+    for user in users:
+        rendered = render_user(user)
+        for request in add(rendered.envelope, user.id, rendered.configuration, rendered.max_bytes):
+            validate_request(request)
+            yield request
+    for request in batcher.flush():
+        validate_request(request)
+        yield request

@@ -1,0 +1,198 @@
+"""The Jinja environment: sandboxed, strict, rooted at templates/, and locale-aware.
+
+One environment per locale: its loader resolves ``body.j2`` for ``fr-CA`` to the first of
+``body.fr-CA.j2``, ``body.fr.j2`` and ``body.j2`` that exists next to it, so authors
+translate a message by adding a file. Jinja caches loaded templates per environment,
+which is why the locale belongs to the environment and not to each lookup.
+"""
+
+from __future__ import annotations
+
+import re
+import traceback
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.loaders import split_template_path
+from jinja2.sandbox import SandboxedEnvironment
+
+from pipeline.errors import TemplateError
+
+SUBSTITUTION_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+def locale_chain(locale: str | None) -> list[str]:
+    """Locales to try, most specific first: ``zh-Hant-TW`` -> zh-Hant-TW, zh-Hant, zh."""
+    if not locale:
+        return []
+    parts = re.split(r"[-_]", locale)
+    separator = "_" if "_" in locale and "-" not in locale else "-"
+    return [separator.join(parts[:size]) for size in range(len(parts), 0, -1)]
+
+
+def localized_names(filename: str, locale: str | None) -> list[str]:
+    """File names to try for a locale: the locale goes before the last extension."""
+    stem, dot, extension = filename.rpartition(".")
+    if not dot or not stem:
+        stem, extension = filename, ""
+    suffix = f".{extension}" if extension else ""
+    return [f"{stem}.{tag}{suffix}" for tag in locale_chain(locale)] + [filename]
+
+
+class LocaleLoader(jinja2.BaseLoader):
+    """Loads templates from one folder only, preferring the locale's translation."""
+
+    def __init__(self, root: Path, locale: str | None) -> None:
+        self.root = root.resolve()
+        self.locale = locale
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        """Find a template's source for this loader's locale (Jinja's loader protocol)."""
+        *folders, filename = split_template_path(template)  # refuses '..' segments
+        for name in localized_names(filename, self.locale):
+            candidate = self.root.joinpath(*folders, name)
+            if not candidate.is_file():
+                continue
+            real = candidate.resolve()
+            if not real.is_relative_to(self.root):  # a symlink that leads outside templates/
+                raise jinja2.TemplateNotFound(template)
+            try:
+                source = real.read_text("utf-8")
+            except UnicodeDecodeError as exc:
+                raise TemplateError(
+                    "the template is not UTF-8", path=candidate, fix="save it as UTF-8"
+                ) from exc
+            return source, str(candidate), lambda: True
+        raise jinja2.TemplateNotFound(template)
+
+
+class PipelineEnvironment(SandboxedEnvironment):
+    """The sandboxed environment with a fast path for attribute lookups on mappings.
+
+    Jinja tries ``getattr`` first and falls back to the key, which raises and catches an
+    AttributeError for every ``user.first_name`` (the bulk of per-user work). User data
+    is plain dicts, whose keys are what authors mean, so keys are looked up first.
+    """
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        """Look up ``obj.attribute`` in a template: keys of plain dicts first."""
+        if type(obj) is dict:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
+
+
+def sub(name: str) -> str:
+    """Emit Pinpoint's placeholder ``{{Name}}``, which Jinja would otherwise consume."""
+    if not isinstance(name, str) or not SUBSTITUTION_NAME.match(name):
+        raise jinja2.TemplateRuntimeError(
+            f"sub({name!r}): a substitution name is letters, digits, '_', '.' or '-'"
+        )
+    return "{{" + name + "}}"
+
+
+def format_date(value: Any, pattern: str = "%Y-%m-%d") -> str:
+    """``{{ now | date('%d %B') }}``: format a datetime, a date or an ISO 8601 string."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if not isinstance(value, date):
+        raise jinja2.TemplateRuntimeError(f"date: {value!r} is not a date")
+    return value.strftime(pattern)
+
+
+def format_number(value: Any, decimals: int = 0) -> str:
+    """``{{ 12345.6 | number }}`` -> ``12,346``: thousands separators, fixed decimals."""
+    return f"{float(value):,.{decimals}f}"
+
+
+def make_environment(templates: Path, locale: str | None) -> PipelineEnvironment:
+    """The environment for one locale: everything a template can reach is under templates/."""
+    environment = PipelineEnvironment(
+        loader=LocaleLoader(templates, locale),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,  # plain text for SMS and push, not HTML
+        auto_reload=False,  # no stat() per include per user: files do not change mid-run
+        cache_size=-1,
+    )
+    environment.globals["sub"] = sub
+    environment.filters["date"] = format_date
+    environment.filters["number"] = format_number
+    return environment
+
+
+def template_error(
+    exc: Exception,
+    *,
+    path: Path,
+    line: int | None,
+    field: str | None,
+    user_id: str | None = None,
+) -> TemplateError:
+    """Turn a Jinja error into a one-line error at the template file and line."""
+    if isinstance(exc, TemplateError):
+        return exc
+    where_path, where_line = path, line
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        if exc.filename:
+            where_path, where_line = Path(exc.filename), exc.lineno
+        elif line is not None and exc.lineno:
+            where_line = line + exc.lineno - 1
+        return TemplateError(
+            f"template syntax error: {exc.message}",
+            path=where_path,
+            line=where_line,
+            field=field,
+            user_id=user_id,
+            fix="fix the Jinja syntax",
+        )
+    # Runtime errors: Jinja rewrites the traceback so template frames carry file and line.
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if frame.filename.endswith((".j2", ".jinja", ".txt", ".json")) or frame.filename == str(
+            path
+        ):
+            if frame.filename != str(path):
+                where_path, where_line = Path(frame.filename), frame.lineno
+            elif line is not None and frame.lineno:
+                where_line = line + frame.lineno - 1
+            break
+    if isinstance(exc, jinja2.TemplateNotFound):
+        return TemplateError(
+            f"template not found: {exc.name}",
+            path=where_path,
+            line=where_line,
+            field=field,
+            user_id=user_id,
+            fix="include paths are relative to templates/, e.g. '_shared/footer.j2'",
+        )
+    if isinstance(exc, jinja2.UndefinedError):
+        what = str(exc.message).replace("'dict object' has ", "")
+        return TemplateError(
+            f"undefined value: {what}",
+            path=where_path,
+            line=where_line,
+            field=field,
+            user_id=user_id,
+            fix="check the spelling, or give a fallback with | default('...')",
+        )
+    if isinstance(exc, jinja2.exceptions.SecurityError):
+        return TemplateError(
+            f"not allowed in a template: {exc}",
+            path=where_path,
+            line=where_line,
+            field=field,
+            user_id=user_id,
+        )
+    return TemplateError(
+        f"template failed: {type(exc).__name__}: {exc}",
+        path=where_path,
+        line=where_line,
+        field=field,
+        user_id=user_id,
+    )
