@@ -1,0 +1,124 @@
+"""SMS encoding analysis per GSM 03.38: encoding, length in units, and parts billed."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Final, Literal
+
+Encoding = Literal["GSM-7", "UCS-2"]
+
+# The GSM 03.38 default alphabet (basic character set), in code order 0x00-0x7F. 0x1B is the
+# escape to the extension table, not a character, so it is left out.
+GSM7_BASIC: Final = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅå"  # 0x00-0x0F
+    "Δ_ΦΓΛΩΠΨΣΘΞÆæßÉ"  # 0x10-0x1F, without 0x1B
+    " !\"#¤%&'()*+,-./"  # 0x20-0x2F
+    "0123456789:;<=>?"  # 0x30-0x3F
+    "¡ABCDEFGHIJKLMNO"  # 0x40-0x4F
+    "PQRSTUVWXYZÄÖÑÜ§"  # 0x50-0x5F
+    "¿abcdefghijklmno"  # 0x60-0x6F
+    "pqrstuvwxyzäöñüà"  # 0x70-0x7F
+)
+# The default extension table: each is sent as ESC + code, so it costs two septets. Form feed
+# (ESC 0x0A) is the table's page break.
+GSM7_EXTENSION: Final = frozenset("\f^{}\\[~]|€")
+
+GSM7_SINGLE, GSM7_PART = 160, 153
+UCS2_SINGLE, UCS2_PART = 70, 67
+# AWS End User Messaging SMS guide: "The maximum supported size of any message is 1530 GSM
+# characters or 630 non-GSM characters"; longer messages fail with InvalidMessageException.
+# The older 1,600 GSM-7 figure is not used: 1,530 is both current and the stricter.
+GSM7_MAX_UNITS, UCS2_MAX_UNITS = 1530, 630
+
+
+def _char_class(chars: frozenset[str]) -> str:
+    return "".join(sorted(re.escape(c) for c in chars))
+
+
+_NOT_GSM7 = re.compile(f"[^{_char_class(GSM7_BASIC | GSM7_EXTENSION)}]")
+_GSM7_EXTENSION = re.compile(f"[{_char_class(GSM7_EXTENSION)}]")
+_OUTSIDE_BMP = re.compile("[\U00010000-\U0010ffff]")
+
+
+@dataclass(frozen=True, slots=True)
+class SmsAnalysis:
+    """How one SMS body is encoded and billed.
+
+    Attributes:
+        encoding: "GSM-7" when every character is in the GSM 03.38 default alphabet or its
+            extension table, else "UCS-2" for the whole message.
+        characters: Unicode code points in the text (what the author typed; a flag emoji
+            made of two code points counts two).
+        units: Encoded length: septets for GSM-7 (extension characters count two), UTF-16
+            code units for UCS-2 (characters outside the BMP count two).
+        parts: Message parts billed. 0 for an empty text (nothing to send), 1 up to 160
+            GSM-7 / 70 UCS-2 units, else parts of 153 / 67 units each.
+        ucs2_characters: The distinct characters that forced UCS-2, in order of appearance.
+    """
+
+    encoding: Encoding
+    characters: int
+    units: int
+    parts: int
+    ucs2_characters: tuple[str, ...]
+
+    @property
+    def limit(self) -> int:
+        """The largest message AWS accepts in this encoding, in units (1,530 or 630)."""
+        return GSM7_MAX_UNITS if self.encoding == "GSM-7" else UCS2_MAX_UNITS
+
+    @property
+    def over_limit(self) -> bool:
+        """Whether AWS rejects this message as too long (see ``limit``)."""
+        return self.units > self.limit
+
+
+def analyze_sms(text: str) -> SmsAnalysis:
+    """Measure an SMS body as an SMS centre would encode and split it.
+
+    Only the GSM default alphabet and its default extension table count as GSM-7: national
+    language shift tables are not modelled, because AWS does not document using them.
+
+    Part counts come from walking the text, not from a plain ceil(): a GSM-7 extension
+    character (escape + code) and a UTF-16 surrogate pair are never split between two
+    parts, so one that would straddle a boundary moves whole to the next part, leaving the
+    previous part one unit short. A text can therefore need more parts than
+    ``ceil(units / 153)`` (or ``/ 67``). The hard limit (``SmsAnalysis.limit``) is compared
+    with units: AWS's GSM-7 figure, 1,530, is exactly ten parts of 153 septets.
+    """
+    characters = len(text)
+    outside = _NOT_GSM7.findall(text)
+    if not outside:
+        doubles = _GSM7_EXTENSION
+        encoding: Encoding = "GSM-7"
+        single, part = GSM7_SINGLE, GSM7_PART
+        ucs2: tuple[str, ...] = ()
+    else:
+        doubles = _OUTSIDE_BMP
+        encoding = "UCS-2"
+        single, part = UCS2_SINGLE, UCS2_PART
+        ucs2 = tuple(dict.fromkeys(outside))
+    units = characters + len(doubles.findall(text))
+    if units == 0:
+        parts = 0
+    elif units <= single:
+        parts = 1
+    else:
+        starts = [match.start() for match in doubles.finditer(text)]
+        parts = _count_parts(units, starts, part)
+    return SmsAnalysis(encoding, characters, units, parts, ucs2)
+
+
+def _count_parts(units: int, double_starts: list[int], size: int) -> int:
+    """Parts of ``size`` units needed when two-unit characters may not straddle a boundary.
+
+    ``double_starts`` are the code-point indexes of the two-unit characters, in order.
+    """
+    padding = 0
+    for before, index in enumerate(double_starts):
+        # Unit offset of this character's first unit once earlier moves are applied: each
+        # earlier two-unit character adds one unit, each move adds one unit of padding.
+        if (index + before + padding) % size == size - 1:
+            padding += 1
+    return -(-(units + padding) // size)
