@@ -17,7 +17,7 @@ from botocore.model import ListShape, MapShape, Shape, StructureShape
 from pipeline import api
 from pipeline.errors import MessageError
 from pipeline.project import MESSAGE_FILE, message_name
-from pipeline.yamlfile import YamlPath, load_yaml_with_lines, read_text
+from pipeline.yamlfile import BLOCK_TEXT, YamlPath, load_yaml_with_lines, read_text
 
 TOP_LEVEL_KEYS = (
     "description",
@@ -44,6 +44,10 @@ YAML_TYPES = {
 TYPE_WORDS = {
     "string": "a string (quote it)",
     "boolean": "true or false",
+    "integer": "a whole number",
+    "long": "a whole number",
+    "double": "a number",
+    "float": "a number",
     "list": "a list",
     "map": "a mapping",
     "structure": "a mapping",
@@ -67,6 +71,10 @@ class Message:
     audience: str | None
     lint: dict[str, Any]
     lines: dict[YamlPath, int]
+
+    def text_line_of(self, *where: str | int) -> int | None:
+        """The line where a template string's text starts (after a ``|`` or ``>``)."""
+        return self.lines.get((*where, BLOCK_TEXT)) or self.line_of(*where)
 
     def line_of(self, *where: str | int) -> int | None:
         """The line of a key in message.yaml, or of its nearest parent."""
@@ -210,7 +218,9 @@ def _has_type(value: Any, kind: str) -> bool:
 
 def _suggest(name: object, choices: Any) -> str:
     options = [str(choice) for choice in choices]
-    close = difflib.get_close_matches(str(name), options, n=1, cutoff=0.6)
+    close = difflib.get_close_matches(str(name), options, n=1, cutoff=0.6) or [
+        option for option in options if option.lower().startswith(str(name).lower())
+    ]
     if close:
         return f"did you mean {close[0]!r}?"
     return "expected one of: " + ", ".join(options)

@@ -30,7 +30,7 @@ def compile_field(
     message: Message, environment: PipelineEnvironment, source: str, where: YamlPath
 ) -> jinja2.Template:
     """Compile one template string of message.yaml, reporting errors at its line."""
-    line = message.line_of(*where)
+    line = message.text_line_of(*where)
     try:
         code = environment.compile(source, name=None, filename=str(message.path))
         return environment.template_class.from_code(environment, code, environment.globals)
@@ -54,7 +54,8 @@ class PerUserTemplate:
         self.scope = scope
         self.fields = _per_user_fields(message.per_user)
         self.templates = [
-            compile_field(message, environment, source, where) for where, source in self.fields
+            compile_field(message, environment, source, ("PerUser", *where))
+            for where, source in self.fields
         ]
         self.build = _builder(message.per_user, self.fields)
         self.raw_content = "RawContent" in message.per_user
@@ -105,8 +106,8 @@ class PerUserTemplate:
                 raise template_error(
                     exc,
                     path=self.message.path,
-                    line=self.message.line_of(*where),
-                    field=dotted(where),
+                    line=self.message.text_line_of("PerUser", *where),
+                    field=dotted(("PerUser", *where)),
                     user_id=user.id,
                 ) from exc
         return parts

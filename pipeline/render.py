@@ -143,7 +143,7 @@ def _render_tree(
             return template.render(scope)
         except Exception as exc:
             raise template_error(
-                exc, path=message.path, line=message.line_of(*where), field=dotted(where)
+                exc, path=message.path, line=message.text_line_of(*where), field=dotted(where)
             ) from exc
     if isinstance(value, dict):
         return {

@@ -172,7 +172,10 @@ def template_error(
             fix="include paths are relative to templates/, e.g. '_shared/footer.j2'",
         )
     if isinstance(exc, jinja2.UndefinedError):
-        what = str(exc.message).replace("'dict object' has ", "")
+        # "'dict object' has no attribute 'x'" says nothing to an author: name the key.
+        what = re.sub(
+            r"^'[\w ]+ object' has no attribute ", "no key or attribute ", str(exc.message)
+        )
         return TemplateError(
             f"undefined value: {what}",
             path=where_path,

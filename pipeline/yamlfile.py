@@ -17,6 +17,9 @@ SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader
 
 # A path into a YAML document: mapping keys and list indexes from the root.
 YamlPath = tuple[str | int, ...]
+PLAIN_COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
+# Appended to a path in the line map: the first line of a block scalar's text.
+BLOCK_TEXT = "\0text"
 
 
 @contextmanager
@@ -87,6 +90,13 @@ def _construct(
     error: type[InputError],
 ) -> Any:
     lines[where] = node.start_mark.line + 1
+    if not isinstance(node, yaml.ScalarNode) and node.tag not in PLAIN_COLLECTION_TAGS:
+        raise error(
+            f"YAML tag not allowed: {node.tag}",
+            path=path,
+            line=node.start_mark.line + 1,
+            fix="only plain YAML values are accepted (no !!python or custom tags)",
+        )
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)  # resolves merge keys (<<) the way PyYAML does
         mapping: dict[Any, Any] = {}
@@ -113,6 +123,9 @@ def _construct(
             _construct(loader, item, (*where, index), lines, path, error)
             for index, item in enumerate(node.value)
         ]
+    if isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):
+        # A block scalar's text starts on the line after its indicator.
+        lines[(*where, BLOCK_TEXT)] = node.start_mark.line + 2
     return loader.construct_object(node, deep=True)
 
 

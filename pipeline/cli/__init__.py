@@ -2,20 +2,36 @@
 
 Each command lives in its own module and registers itself on ``app``; this module holds
 the one error handler that turns a PipelineError into ``Error: ...`` on stderr and its
-exit code. Tracebacks are shown only for bugs.
+exit code. It sits in the command group, so ``CliRunner`` tests see exactly what users
+see. Tracebacks are shown only for bugs.
 """
 
 from __future__ import annotations
 
-import sys
+from typing import Any
 
 import typer
+from typer.core import TyperGroup
 
 from pipeline.errors import PipelineError
+
+
+class PipelineGroup(TyperGroup):
+    """The command group; prints a PipelineError as one line and exits with its code."""
+
+    def invoke(self, ctx: Any) -> Any:  # typer's own Context type is private
+        """Run the chosen command, converting the errors a user can cause."""
+        try:
+            return super().invoke(ctx)
+        except PipelineError as error:
+            typer.echo(f"Error: {error}", err=True)
+            raise typer.Exit(error.exit_code) from None
+
 
 # Locals are never shown: they may hold AWS credentials.
 app = typer.Typer(
     name="pipeline",
+    cls=PipelineGroup,
     help="Render, check and send Amazon Pinpoint messages kept in git.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
@@ -34,14 +50,6 @@ def _register_commands() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the CLI; the console script's entry point.
-
-    Typer handles usage errors (exit 2) and ``--help``; a PipelineError escapes its
-    standalone mode untouched and is printed here as one line.
-    """
+    """Run the CLI; the console script's entry point."""
     _register_commands()
-    try:
-        app(args=argv)
-    except PipelineError as error:
-        print(f"Error: {error}", file=sys.stderr)
-        sys.exit(error.exit_code)
+    app(args=argv)
