@@ -46,7 +46,10 @@ def _root() -> None:
 
 def _register_commands() -> None:
     # Imported for their side effect: each module adds its commands to ``app``.
-    from pipeline.cli import render_cmd  # noqa: F401
+    from pipeline.cli import (
+        render_cmd,  # noqa: F401
+        sandbox_cmd,  # noqa: F401
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

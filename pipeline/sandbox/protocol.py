@@ -1,0 +1,164 @@
+"""Pinpoint's REST-JSON wire format as the sandbox speaks it: routes, validation, answers.
+
+Requests are checked with botocore's own model and ``ParamValidator``, the validator boto3
+runs before sending, so the sandbox accepts exactly what the real client can send. The HTTP
+body of both operations is the operation's payload member (``SendUsersMessageRequest``,
+``MessageRequest``) and the answer's body is the output's payload member, which is how
+botocore's rest-json serializer and parser frame them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import uuid
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, Final
+from urllib.parse import unquote
+
+import botocore.session
+from botocore.model import StructureShape
+from botocore.validate import ParamValidator
+
+MAX_PAYLOAD_BYTES: Final = 7 * 1024 * 1024
+MAX_RECIPIENTS: Final = 100
+SEND_USERS_MESSAGES: Final = "SendUsersMessages"
+SEND_MESSAGES: Final = "SendMessages"
+
+# The two operations the sandbox serves, by the path botocore builds for them.
+_ROUTES: Final = (
+    (re.compile(r"/v1/apps/([^/?#]+)/users-messages"), SEND_USERS_MESSAGES),
+    (re.compile(r"/v1/apps/([^/?#]+)/messages"), SEND_MESSAGES),
+)
+
+# HTTP status -> the modeled error of that status (every operation models the same ones).
+ERRORS: Final = {
+    400: "BadRequestException",
+    403: "ForbiddenException",
+    404: "NotFoundException",
+    405: "MethodNotAllowedException",
+    413: "PayloadTooLargeException",
+    429: "TooManyRequestsException",
+    500: "InternalServerErrorException",
+}
+REASONS: Final = {
+    200: "OK",
+    400: "Bad Request",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    413: "Payload Too Large",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+}
+
+
+# Maps every byte to one of 32 characters; 256 is a multiple of 32, so each is equally likely.
+_BASE32HEX: Final = bytes(b"0123456789abcdefghijklmnopqrstuv"[i % 32] for i in range(256))
+
+
+class BadRequest(Exception):
+    """A request the service answers with 400 BadRequestException."""
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """An operation and the application id taken from its URL."""
+
+    operation: str
+    application_id: str
+
+
+def match_route(path: str) -> Route | None:
+    """The operation a request path names, or None for an unknown path."""
+    path = path.split("?", 1)[0]
+    for pattern, operation in _ROUTES:
+        found = pattern.fullmatch(path)
+        if found:
+            return Route(operation, unquote(found.group(1)))
+    return None
+
+
+@cache
+def input_shape(operation: str) -> StructureShape:
+    """Botocore's model of an operation's input (from botocore's bundled data, offline)."""
+    model = botocore.session.get_session().get_service_model("pinpoint")
+    shape = model.operation_model(operation).input_shape
+    assert shape is not None
+    return shape
+
+
+def payload_member(operation: str) -> str:
+    """The name of the input member that travels as the HTTP body."""
+    name: str = input_shape(operation).serialization["payload"]
+    return name
+
+
+def parse_request(route: Route, body: bytes) -> dict[str, Any]:
+    """The payload of a request, checked against the model.
+
+    Raises:
+        BadRequest: The body is not JSON, or botocore's validator rejects it.
+    """
+    try:
+        payload = json.loads(body) if body else {}
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadRequest(f"The request body is not valid JSON: {exc}") from exc
+    if not isinstance(payload, dict):
+        raise BadRequest("The request body must be a JSON object.")
+    params = {"ApplicationId": route.application_id, payload_member(route.operation): payload}
+    report = ParamValidator().validate(params, input_shape(route.operation))
+    if report.has_errors():
+        raise BadRequest(_one_line(report.generate_report()))
+    if route.operation == SEND_USERS_MESSAGES:
+        count = len(payload["Users"])
+    else:
+        count = len(payload.get("Addresses") or {}) + len(payload.get("Endpoints") or {})
+    if count > MAX_RECIPIENTS:
+        raise BadRequest(
+            f"A request can address at most {MAX_RECIPIENTS} recipients; this one has {count}."
+        )
+    return payload
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def new_request_id() -> str:
+    """A RequestId as the service makes them: a UUID4."""
+    return str(uuid.uuid4())
+
+
+def new_message_id() -> str:
+    """A MessageId like the service's: 40 random characters of ``[0-9a-v]``."""
+    return os.urandom(40).translate(_BASE32HEX).decode("ascii")
+
+
+def encode(value: Any) -> bytes:
+    """A JSON body as the service sends it."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def error_body(message: str, request_id: str) -> bytes:
+    """The body of every modeled error: ``{"Message": ..., "RequestID": ...}``."""
+    return encode({"Message": message, "RequestID": request_id})
+
+
+def response_head(
+    status: int, length: int, request_id: str, *, error: str | None = None, close: bool = False
+) -> bytes:
+    """The status line and headers of an answer with a JSON body of ``length`` bytes."""
+    lines = [
+        f"HTTP/1.1 {status} {REASONS.get(status, 'Error')}",
+        "Content-Type: application/json",
+        f"Content-Length: {length}",
+        f"x-amzn-RequestId: {request_id}",
+    ]
+    if error is not None:
+        lines.append(f"x-amzn-ErrorType: {error}")
+    if close:
+        lines.append("Connection: close")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")

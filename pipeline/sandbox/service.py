@@ -1,0 +1,278 @@
+"""What the sandbox's Pinpoint does with a valid request: endpoints, statuses and texts.
+
+For each user (SendUsersMessages) or address / endpoint (SendMessages), in request order:
+
+- An endpoint whose channel no block of ``MessageConfiguration`` reaches is not sent to
+  (the block rules are ``pipeline.delivery.block_for``'s). A user without endpoints gets
+  ``{"": PERMANENT_FAILURE 400 "No endpoints found for userId."}``; a user whose endpoints
+  are all unreachable gets an empty map.
+- Then, for each endpoint: ``OPT_OUT`` (400) if it is opted out (endpoints file or
+  ``opt_out_share``); ``DUPLICATE`` (400) if the request already delivered to its address
+  (listed endpoints only: synthetic addresses are hashes and may collide by chance);
+  ``THROTTLED`` (429) or ``TEMPORARY_FAILURE`` (500) as the endpoint faults draw; else
+  ``SUCCESSFUL`` (200, "MessageId: ...") and a row for the store.
+
+The recorded title and body follow ``pipeline.delivery.deliver``'s reading of the docs: the
+user's ``RawContent``, else the push block's, verbatim as the body; else the block's
+``Title``/``Body`` (an email's ``SimpleEmail`` subject and text), replaced by
+``TitleOverride``/``BodyOverride`` on ADM, APNS, BAIDU, GCM and SMS; no title on SMS and
+VOICE; ``{{Name}}`` filled from the user's ``Substitutions`` then the block's (first value of
+a list; a placeholder without a value stays as written).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from pipeline.delivery import block_for
+from pipeline.sandbox.endpoints import (
+    BLOCK_CHANNEL,
+    Endpoint,
+    EndpointDirectory,
+    synthetic_channels,
+)
+from pipeline.sandbox.faults import EndpointDraws, EndpointFault, FaultPlan
+from pipeline.sandbox.protocol import new_message_id
+from pipeline.sandbox.store import Row
+
+Json = dict[str, Any]
+
+NO_ENDPOINTS: Final = {
+    "DeliveryStatus": "PERMANENT_FAILURE",
+    "StatusCode": 400,
+    "StatusMessage": "No endpoints found for userId.",
+}
+_FAILURES: Final = {
+    "OPT_OUT": (400, "The endpoint has opted out."),
+    "DUPLICATE": (400, "The request already delivered a message to this address."),
+    EndpointFault.THROTTLED: (429, "Throttled: the endpoint's rate limit was exceeded."),
+    EndpointFault.TEMPORARY_FAILURE: (500, "Temporary failure; retry later."),
+}
+_OVERRIDDEN: Final = frozenset({"ADM", "APNS", "BAIDU", "GCM", "SMS"})
+_TITLED: Final = frozenset({"ADM", "APNS", "BAIDU", "GCM", "EMAIL"})
+_PLACEHOLDER: Final = re.compile(r"\{\{\s*([A-Za-z0-9_.\-]+)\s*\}\}")
+
+
+@dataclass(slots=True)
+class Outcome:
+    """The answer to one request (the output's payload member) and its deliveries."""
+
+    body: Json
+    rows: list[Row] = field(default_factory=list)
+
+
+def send_users_messages(
+    payload: Json,
+    *,
+    request_id: str,
+    application_id: str,
+    directory: EndpointDirectory,
+    plan: FaultPlan,
+    draws: EndpointDraws | None,
+) -> Outcome:
+    """Answer a SendUsersMessages payload (``SendUsersMessageRequest``)."""
+    request = _Request(payload, request_id, application_id, plan, draws)
+    channels = synthetic_channels(request.configuration)
+    result: Json = {}
+    for user_id, config in payload["Users"].items():
+        endpoints = directory.endpoints_of(user_id, channels)
+        if not endpoints:
+            result[user_id] = {"": dict(NO_ENDPOINTS)}
+            continue
+        answers: Json = {}
+        user_config = _UserConfig(config)
+        for endpoint in endpoints:
+            answer = request.send(user_id, endpoint, user_config)
+            if answer is not None:
+                answers[endpoint.id] = answer
+        result[user_id] = answers
+    body = {"ApplicationId": application_id, "RequestId": request_id, "Result": result}
+    return Outcome(body, request.rows)
+
+
+def send_messages(
+    payload: Json,
+    *,
+    request_id: str,
+    application_id: str,
+    directory: EndpointDirectory,
+    plan: FaultPlan,
+    draws: EndpointDraws | None,
+) -> Outcome:
+    """Answer a SendMessages payload (``MessageRequest``).
+
+    ``Addresses`` are sent to directly on their ``ChannelType`` and answered in ``Result``
+    (recorded with user id '' and the address as endpoint id). ``Endpoints`` (ids from an
+    endpoints file or synthetic ones) are answered in ``EndpointResult`` and recorded under
+    their user; an unknown id is PERMANENT_FAILURE 404 "Endpoint not found.".
+    """
+    request = _Request(payload, request_id, application_id, plan, draws)
+    result: Json = {}
+    for address, config in (payload.get("Addresses") or {}).items():
+        channel = config.get("ChannelType")
+        if channel not in BLOCK_CHANNEL:
+            result[address] = _failure(400, f"ChannelType {channel} cannot be sent to.")
+            continue
+        endpoint = Endpoint(id=address, channel=channel, address=address)
+        answer = request.send("", endpoint, _UserConfig(config))
+        if answer is None:
+            answer = _failure(400, f"No message for channel {channel}.")
+        answer.pop("Address", None)  # a MessageResult has no Address
+        result[address] = answer
+    endpoint_result: Json = {}
+    for endpoint_id, config in (payload.get("Endpoints") or {}).items():
+        found = directory.find(endpoint_id)
+        if found is None:
+            endpoint_result[endpoint_id] = _failure(404, "Endpoint not found.")
+            continue
+        user_id, endpoint = found
+        answer = request.send(user_id, endpoint, _UserConfig(config))
+        if answer is None:
+            answer = _failure(400, f"No message for channel {endpoint.channel}.")
+            answer["Address"] = endpoint.address
+        endpoint_result[endpoint_id] = answer
+    body = {
+        "ApplicationId": application_id,
+        "RequestId": request_id,
+        "EndpointResult": endpoint_result,
+        "Result": result,
+    }
+    return Outcome(body, request.rows)
+
+
+def _failure(code: int, message: str) -> Json:
+    return {"DeliveryStatus": "PERMANENT_FAILURE", "StatusCode": code, "StatusMessage": message}
+
+
+class _UserConfig:
+    """A user's (or address's) configuration, with its JSON text made once, when needed."""
+
+    __slots__ = ("config", "_json")
+
+    def __init__(self, config: Json) -> None:
+        self.config = config
+        self._json: str | None = None
+
+    @property
+    def json(self) -> str:
+        if self._json is None:
+            self._json = json.dumps(self.config, ensure_ascii=False, separators=(",", ":"))
+        return self._json
+
+
+class _Request:
+    """One request being answered: its blocks by channel, delivered addresses and rows."""
+
+    def __init__(
+        self,
+        payload: Json,
+        request_id: str,
+        application_id: str,
+        plan: FaultPlan,
+        draws: EndpointDraws | None,
+    ) -> None:
+        self.configuration: Json = payload["MessageConfiguration"]
+        self.request_id = request_id
+        self.application_id = application_id
+        self.plan = plan
+        self.draws = draws
+        self.rows: list[Row] = []
+        self._delivered: set[tuple[str, str]] = set()
+        self._may_opt_out = plan.faults.opt_out_share > 0
+        # Endpoint channel -> (block channel, the block that supplies its message or None).
+        self._blocks: dict[str, tuple[str, Json | None]] = {}
+        for channel, block_channel in BLOCK_CHANNEL.items():
+            name = block_for(self.configuration, block_channel)
+            block = None if name is None else self.configuration[name]
+            self._blocks[channel] = (block_channel, block)
+
+    def send(self, user_id: str, endpoint: Endpoint, config: _UserConfig) -> Json | None:
+        """The answer for one endpoint; None if no block reaches its channel."""
+        channel, block = self._blocks[endpoint.channel]
+        if block is None:
+            return None
+        status: str | EndpointFault | None = None
+        if endpoint.opt_out or (self._may_opt_out and self.plan.opted_out(user_id, endpoint.id)):
+            status = "OPT_OUT"
+        elif not endpoint.synthetic and (endpoint.channel, endpoint.address) in self._delivered:
+            status = "DUPLICATE"
+        elif self.draws is not None:
+            status = self.draws.next()
+        if status is not None:
+            code, message = _FAILURES[status]
+            return {
+                "Address": endpoint.address,
+                "DeliveryStatus": status if isinstance(status, str) else status.value,
+                "StatusCode": code,
+                "StatusMessage": message,
+            }
+        if not endpoint.synthetic:
+            self._delivered.add((endpoint.channel, endpoint.address))
+        message_id = new_message_id()
+        title, body = compose(channel, block, config.config)
+        self.rows.append(
+            (
+                self.request_id,
+                self.application_id,
+                user_id,
+                endpoint.id,
+                endpoint.channel,
+                endpoint.address,
+                message_id,
+                title,
+                body,
+                config.json,
+            )
+        )
+        return {
+            "Address": endpoint.address,
+            "DeliveryStatus": "SUCCESSFUL",
+            "MessageId": message_id,
+            "StatusCode": 200,
+            "StatusMessage": f"MessageId: {message_id}",
+        }
+
+
+def compose(
+    channel: str, block: Mapping[str, Any], config: Mapping[str, Any]
+) -> tuple[str | None, str | None]:
+    """The title and body an endpoint of a block channel receives (rules in the docstring)."""
+    raw = config.get("RawContent")
+    if raw is None:
+        raw = block.get("RawContent")
+    if raw is not None:
+        return None, raw
+    title: str | None = block.get("Title")
+    body: str | None = block.get("Body")
+    if channel == "EMAIL":
+        simple = block.get("SimpleEmail")
+        if simple:
+            title = (simple.get("Subject") or {}).get("Data", title)
+            if body is None:
+                body = (simple.get("TextPart") or simple.get("HtmlPart") or {}).get("Data")
+    if channel in _OVERRIDDEN:
+        title = config.get("TitleOverride", title)
+        body = config.get("BodyOverride", body)
+    if channel not in _TITLED:
+        title = None
+    # The "{{" test skips the regex engine for the common text without placeholders.
+    if (title is None or "{{" not in title) and (body is None or "{{" not in body):
+        return title, body
+    sources = (config.get("Substitutions") or {}, block.get("Substitutions") or {})
+
+    def fill(match: re.Match[str]) -> str:
+        for source in sources:
+            values = source.get(match.group(1))
+            if values:
+                return str(values[0])
+        return match.group(0)
+
+    if title is not None:
+        title = _PLACEHOLDER.sub(fill, title)
+    if body is not None:
+        body = _PLACEHOLDER.sub(fill, body)
+    return title, body
