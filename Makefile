@@ -1,0 +1,27 @@
+# Two entry points for a fresh machine (only Python 3.11 and pip needed):
+#   make demo   set up, then render and send a real message through the built-in sandbox
+#   make test   set up, then lint, type-check and test (what CI runs)
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+
+.PHONY: demo test bench
+
+$(BIN)/pipeline: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+demo: $(BIN)/pipeline
+	mkdir -p .pipeline
+	$(BIN)/pipeline render order_shipped beta_testers --app-id demo-app -o .pipeline/order_shipped.jsonl
+	$(BIN)/pipeline send order_shipped beta_testers --app-id demo-app --sandbox --results .pipeline/results.jsonl
+
+test: $(BIN)/pipeline
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/pytest
+
+bench: $(BIN)/pipeline
+	$(BIN)/python benchmarks/bench_render.py

@@ -1,0 +1,120 @@
+"""Render benchmark: speed against a bare script, memory as the audience grows, YAML loading.
+
+    python benchmarks/bench_render.py [--runs 5] [--skip-memory] [--skip-yaml]
+
+Everything is measured in one run on the same machine, so the ratios are what matters;
+the machine is shared and noisy, hence medians over alternating runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "benchmarks" / "data"
+PYTHON = sys.executable
+NOW = "2026-01-01T00:00:00Z"
+
+
+def audience(count: int, suffix: str = ".jsonl") -> Path:
+    path = DATA / f"audience_{count}{suffix}"
+    if not path.exists():
+        subprocess.run([PYTHON, str(ROOT / "benchmarks/make_audience.py"), str(count), str(path)],
+                       check=True)
+    return path
+
+
+def render_command(source: Path, target: Path) -> list[str]:
+    return [PYTHON, "-m", "pipeline", "render", "reference", str(source), "--app-id", "bench",
+            "--now", NOW, "-o", str(target), "--root", str(ROOT)]
+
+
+def timed(command: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def peak_rss_mb(command: list[str]) -> float:
+    """Peak resident memory of a command, read from a fresh parent so nothing else counts."""
+    probe = (
+        "import resource, subprocess, sys; "
+        "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL); "
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
+    output = subprocess.run([PYTHON, "-c", probe, *command], check=True, capture_output=True,
+                            text=True).stdout
+    return int(output.strip()) / 1024
+
+
+def speed(runs: int, scratch: Path) -> None:
+    source = audience(100_000)
+    bare = [PYTHON, str(ROOT / "benchmarks/bare_render.py"), str(source), str(scratch / "b.jsonl")]
+    ours = render_command(source, scratch / "p.jsonl")
+    bare_times, our_times = [], []
+    for _ in range(runs):
+        bare_times.append(timed(bare))
+        our_times.append(timed(ours))
+    bare_median, our_median = statistics.median(bare_times), statistics.median(our_times)
+    print(f"render 100,000 users (reference message, JSON Lines), median of {runs}:")
+    print(f"  bare script      {bare_median:6.2f} s  ({100_000 / bare_median:,.0f} users/s)")
+    print(f"  pipeline render  {our_median:6.2f} s  ({100_000 / our_median:,.0f} users/s)")
+    print(f"  pipeline / bare  {our_median / bare_median:6.2f}x (target: <= 1.00)")
+
+
+def memory(scratch: Path) -> None:
+    figures = {}
+    for count in (250_000, 1_000_000):
+        figures[count] = peak_rss_mb(render_command(audience(count), scratch / "m.jsonl"))
+    print("peak memory of pipeline render:")
+    for count, megabytes in figures.items():
+        print(f"  {count:>9,} users  {megabytes:6.1f} MB")
+    growth = figures[1_000_000] - figures[250_000]
+    print(f"  growth 250k -> 1M: {growth:.1f} MB (target: < 40 MB; peak target: < 200 MB)")
+
+
+def yaml_loading(runs: int) -> None:
+    import yaml
+
+    from pipeline.audience import load_audience
+
+    source = audience(100_000, ".yaml")
+    text = source.read_text("utf-8")
+    start = time.perf_counter()
+    yaml.load(text, Loader=yaml.SafeLoader)  # noqa: S506 - the pure Python safe loader
+    pure = time.perf_counter() - start
+    ours = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        count = sum(1 for _ in load_audience(source).users())
+        ours.append(time.perf_counter() - start)
+    median = statistics.median(ours)
+    print(f"load {count:,} users from YAML:")
+    print(f"  yaml.safe_load (pure Python)  {pure:6.2f} s")
+    print(f"  pipeline (median of {runs})      {median:6.2f} s")
+    print(f"  speed-up                      {pure / median:6.1f}x (target: >= 5x)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--skip-yaml", action="store_true")
+    options = parser.parse_args()
+    sys.path.insert(0, str(ROOT))
+    with tempfile.TemporaryDirectory() as scratch:
+        speed(options.runs, Path(scratch))
+        if not options.skip_memory:
+            memory(Path(scratch))
+    if not options.skip_yaml:
+        yaml_loading(options.runs)
+
+
+if __name__ == "__main__":
+    main()
