@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import botocore.session
 import jinja2
@@ -51,7 +52,10 @@ def main() -> None:
             raise SystemExit(report.generate_report())
         out.write(json.dumps(request, ensure_ascii=False, separators=(",", ":")) + "\n")
 
-    with open(source, encoding="utf-8") as lines, open(target, "w", encoding="utf-8") as out:
+    with (
+        Path(source).open(encoding="utf-8") as lines,
+        Path(target).open("w", encoding="utf-8") as out,
+    ):
         users: dict = {}
         for line in lines:
             user = json.loads(line)

@@ -7,8 +7,8 @@ service model, so there is no hand-written schema to drift from the real API.
 from __future__ import annotations
 
 import json
-from functools import cache
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, NotRequired, TypedDict
 
 import botocore.session
