@@ -68,6 +68,9 @@ class PerUserTemplate:
             if self.fields and "extends" not in combined
             else None
         )
+        # One Context for every user: its parent is ``scope`` itself, whose ``user`` entry
+        # is replaced per user. Creating a Context per call costs a third of the render.
+        self.context = self.combined.new_context(scope, shared=True) if self.combined else None
         # JSON of a string is at most 6 bytes per character (\u001f) plus quotes; keys
         # and punctuation are the size of the configuration with every field empty.
         empty = self.build([""] * len(self.fields))
@@ -78,12 +81,13 @@ class PerUserTemplate:
         scope = self.scope
         scope["user"] = user.attributes
         parts: list[str] | None = None
-        combined = self.combined
-        if combined is not None:
+        combined, context = self.combined, self.context
+        if combined is not None and context is not None:
+            if context.vars:
+                context.vars.clear()  # top-level assignments of the previous user
+                context.exported_vars.clear()
             try:
-                text = combined.environment.concat(
-                    combined.root_render_func(combined.new_context(scope, shared=True))
-                )
+                text = combined.environment.concat(combined.root_render_func(context))
                 parts = text.split(FIELD_SEPARATOR)
             except Exception:
                 parts = None  # rendered again field by field below, for a precise error
