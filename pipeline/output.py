@@ -32,6 +32,11 @@ def write_requests(requests: Iterable[ApiRequest], target: Path | None) -> Write
     validated is it renamed over ``target`` (or copied to stdout), so a failed render
     leaves no partial output behind.
     """
+    if target is not None and target.exists() and not target.is_file():
+        # A device or a pipe (-o /dev/stdout, /dev/null, a FIFO) cannot be replaced by a
+        # rename, which would swap the device node for a regular file: stream into it.
+        with target.open("w", encoding="utf-8", newline="\n") as stream:
+            return _write_lines(_render_all(requests), stream)
     folder = target.parent if target is not None else None
     if folder is not None and not folder.is_dir():
         raise InputError(f"the output folder {folder} does not exist", fix="create it first")
@@ -48,6 +53,11 @@ def write_requests(requests: Iterable[ApiRequest], target: Path | None) -> Write
     finally:
         Path(temporary).unlink(missing_ok=True)
     return summary
+
+
+def _render_all(requests: Iterable[ApiRequest]) -> list[ApiRequest]:
+    """Every request, rendered before any is written: a stream cannot be taken back."""
+    return list(requests)
 
 
 def _write_lines(requests: Iterable[ApiRequest], stream: IO[str]) -> WriteSummary:

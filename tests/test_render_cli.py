@@ -314,3 +314,21 @@ def test_bad_arguments(tmp_path, args, pattern):
 
     assert re.search(pattern, result.stderr), result.stderr
     assert result.stdout == ""
+
+
+def test_output_to_a_pipe_writes_into_it_and_leaves_it_a_pipe(tmp_path):
+    import os
+    import stat
+    import threading
+
+    root = simple_project(tmp_path / "p")
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()))
+    reader.start()
+    result = invoke(root, "hello", "people", "--app-id", "a", "-o", str(fifo))
+    reader.join(timeout=10)
+    assert result.exit_code == 0, result.stderr
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert json.loads(received[0])["ApplicationId"] == "a"
