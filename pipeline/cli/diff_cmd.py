@@ -1,0 +1,98 @@
+"""``pipeline diff``: what a change does to every recipient, against a git ref."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pipeline.cli import app
+from pipeline.cli.options import RootOpt, VarOpt, parse_now, parse_vars
+from pipeline.diff import diff_messages, format_json, format_markdown, format_text
+from pipeline.errors import InputError
+
+
+class DiffFormat(StrEnum):
+    """Output formats of ``pipeline diff``."""
+
+    text = "text"
+    markdown = "markdown"
+    json = "json"
+
+
+FORMATTERS = {
+    DiffFormat.text: format_text,
+    DiffFormat.markdown: format_markdown,
+    DiffFormat.json: format_json,
+}
+
+
+@app.command("diff")
+def diff_command(
+    base: Annotated[
+        str, typer.Option("--base", help="The git ref to compare with, e.g. origin/main.")
+    ],
+    messages: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Messages to compare (folder names under templates/); default: every "
+            "message on either side.",
+            show_default=False,
+        ),
+    ] = None,
+    audience: Annotated[
+        str | None,
+        typer.Option(
+            "--audience",
+            help="Render every message for this audience; default: each message's own "
+            "'audience:' on each side.",
+        ),
+    ] = None,
+    output_format: Annotated[
+        DiffFormat, typer.Option("--format", help="text, markdown (a PR comment) or json.")
+    ] = DiffFormat.text,
+    root: RootOpt = Path(),
+    var: VarOpt = None,
+    now: Annotated[
+        str | None,
+        typer.Option(
+            "--now",
+            help="The clock of both sides, ISO 8601 (default: the base commit's date).",
+        ),
+    ] = None,
+    max_groups: Annotated[
+        int, typer.Option("--max-groups", min=0, help="Change groups shown per channel.")
+    ] = 20,
+    exit_code: Annotated[
+        bool,
+        typer.Option("--exit-code", help="Exit with 1 when something changed (like git diff)."),
+    ] = False,
+) -> None:
+    """Show which recipients' messages change between a git ref and the working tree.
+
+    Renders each message at --base and in the working tree, and shows per channel what
+    every user will see differently, grouping users whose change is the same.
+    """
+    report = diff_messages(
+        messages or (),
+        base=base,
+        root=root,
+        audience=audience,
+        variables=parse_vars(var),
+        now=parse_now(now) if now is not None else None,
+        max_groups=max_groups,
+    )
+    sys.stdout.write(FORMATTERS[output_format](report))
+    sys.stdout.flush()
+    failed = report.head_errors
+    if failed:
+        raise InputError(
+            f"{len(failed)} message(s) do not render in the working tree: "
+            + ", ".join(m.name for m in failed),
+            fix="see the report above; pipeline lint shows every problem",
+        )
+    if exit_code and report.changed:
+        raise typer.Exit(1)
