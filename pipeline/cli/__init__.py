@@ -48,6 +48,8 @@ def _register_commands() -> None:
     # Imported for their side effect: each module adds its commands to ``app``.
     from pipeline.cli import (
         diff_cmd,  # noqa: F401
+        lint_cmd,  # noqa: F401
+        preview_cmd,  # noqa: F401
         render_cmd,  # noqa: F401
         sandbox_cmd,  # noqa: F401
     )

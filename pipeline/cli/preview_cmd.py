@@ -1,0 +1,150 @@
+"""``pipeline preview``: what each user receives on each channel, on a terminal or as JSON."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, TextIO
+
+import typer
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from pipeline.cli import app
+from pipeline.cli.options import (
+    AudienceArg,
+    MessageArg,
+    NowOpt,
+    RootOpt,
+    VarOpt,
+    parse_now,
+    parse_vars,
+)
+from pipeline.delivery import Delivered
+from pipeline.preview import UserPreview, preview_message
+
+
+class PreviewFormat(StrEnum):
+    """Output formats of ``pipeline preview``."""
+
+    text = "text"
+    json = "json"
+
+
+@app.command("preview")
+def preview_command(
+    message: MessageArg,
+    audience: AudienceArg,
+    user: Annotated[
+        list[str] | None,
+        typer.Option("--user", help="Preview only this user id (repeatable)."),
+    ] = None,
+    channel: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--channel",
+            help="Preview only this channel: SMS, APNS, GCM (or FCM), ADM, BAIDU, EMAIL, "
+            "VOICE (repeatable).",
+        ),
+    ] = None,
+    output_format: Annotated[
+        PreviewFormat,
+        typer.Option(
+            "--format",
+            help="text: one block per user and channel. json: a list with one object per "
+            "user, its channels under 'channels'.",
+        ),
+    ] = PreviewFormat.text,
+    root: RootOpt = Path(),
+    var: VarOpt = None,
+    now: NowOpt = None,
+) -> None:
+    """Show what each user of AUDIENCE receives on each channel of MESSAGE.
+
+    Pinpoint's rules are applied: the block that serves each channel,
+    BodyOverride and TitleOverride, {{Name}} placeholders filled from
+    Substitutions, RawContent first. SMS shows its encoding, length and parts
+    (and the characters that forced UCS-2); push shows its payload size against
+    the service's limit. No network, no credentials.
+    """
+    previews = preview_message(
+        message,
+        audience,
+        root=root,
+        variables=parse_vars(var),
+        now=parse_now(now),
+        users=user or (),
+        channels=channel or (),
+    )
+    if output_format is PreviewFormat.json:
+        _write_json(previews, sys.stdout)
+    else:
+        console = Console(highlight=False)
+        for preview in previews:
+            for delivered in preview.deliveries:
+                console.print(_panel(preview, delivered))
+
+
+def _write_json(previews: Iterable[UserPreview], stream: TextIO) -> None:
+    """A JSON list written one user per line, so memory stays flat for any audience."""
+    # Each value is a fresh tree of dicts and lists: no cycle to look for.
+    encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
+    encode = encoder.encode
+    separator = "[\n"
+    for preview in previews:
+        stream.write(separator + encode(preview.to_json()))
+        separator = ",\n"
+    stream.write("[]\n" if separator == "[\n" else "\n]\n")
+
+
+def _panel(preview: UserPreview, delivered: Delivered) -> Panel:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column()
+    if delivered.raw:
+        grid.add_row("Raw", Text(delivered.payload or ""))
+        grid.add_row("", Text("RawContent replaces everything else", style="dim"))
+    else:
+        if delivered.title is not None:
+            grid.add_row("Title", Text(delivered.title))
+        body = Text(delivered.body) if delivered.body is not None else _dim("(no body)")
+        grid.add_row("Body", body)
+    if delivered.sms is not None:
+        sms = delivered.sms
+        units = f" ({sms.units:,} units)" if sms.units != sms.characters else ""
+        parts = f"{sms.parts} part" + ("" if sms.parts == 1 else "s")
+        line = Text(f"{sms.encoding} · {sms.characters:,} characters{units} · {parts}")
+        if sms.over_limit:
+            line.append(f" · over AWS's {sms.limit:,}-unit limit", style="bold red")
+        grid.add_row("SMS", line)
+        if sms.ucs2_characters:
+            forced = ", ".join(f"{c} U+{ord(c):04X}" for c in sms.ucs2_characters)
+            grid.add_row("", Text(f"UCS-2 because of {forced}", style="yellow"))
+    if delivered.payload_limit is not None and delivered.payload_bytes is not None:
+        size = Text(f"{delivered.payload_bytes:,} / {delivered.payload_limit:,} bytes")
+        if delivered.over_payload_limit:
+            size.append(" · over the limit", style="bold red")
+        grid.add_row("Payload", size)
+    if delivered.substitutions:
+        values = ", ".join(f"{key}={value}" for key, value in delivered.substitutions.items())
+        grid.add_row("Values", Text(values, style="dim"))
+    if delivered.unfilled:
+        names = ", ".join("{{" + name + "}}" for name in delivered.unfilled)
+        grid.add_row("Unfilled", Text(f"{names}: no substitution fills it", style="yellow"))
+    title = Text(f"{preview.user_id} · {preview.locale or 'no locale'} · {delivered.channel}")
+    return Panel(
+        grid,
+        title=title,
+        title_align="left",
+        subtitle=Text(delivered.block),
+        subtitle_align="right",
+    )
+
+
+def _dim(text: str) -> Text:
+    return Text(text, style="dim")

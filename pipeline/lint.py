@@ -1,0 +1,264 @@
+"""Lint: every check that can run before sending, as findings with file and line.
+
+A message is read, its templates are scanned without rendering (``checks.static``), then
+every user of its audience is rendered the way ``render`` does it and what each receives
+on each channel is checked (``checks.users``). The checks and their severities are in
+``checks.findings.CHECKS``.
+
+What fails a lint: errors always; warnings only with ``strict`` (``--strict``), because a
+warning is something a reviewer should see (a hidden body, a substitution nobody uses, a
+user's name that switches an SMS to UCS-2) but that can be right as written. A message
+turns a check off for itself with ``lint: {ignore: [check-id, ...]}`` in message.yaml.
+
+What is a finding and what is an error: a MESSAGE or ``--audience`` that does not exist,
+or a bad ``--var`` or ``--now``, is a usage error (``InputError``, exit 2). Anything wrong
+inside the files being checked, a message.yaml that does not load, an audience declared
+by ``audience:`` that does not exist or does not parse, is a finding, so one broken
+message does not hide the findings of the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pipeline.audience import load_audience
+from pipeline.checks.findings import CHECKS, Check, Finding, FindingCollector, Severity
+from pipeline.checks.static import check_message, read_settings
+from pipeline.checks.templates import scan_message
+from pipeline.checks.users import UserChecks
+from pipeline.errors import AudienceError, InputError, MessageError
+from pipeline.message import Message, load_message
+from pipeline.project import (
+    MESSAGE_FILE,
+    message_name,
+    resolve_audience,
+    resolve_message,
+    templates_root,
+)
+from pipeline.render import MessageRenderer
+from pipeline.templating import locale_chain, make_environment
+
+__all__ = [
+    "CHECKS",
+    "Check",
+    "Finding",
+    "LintReport",
+    "MessageLint",
+    "Severity",
+    "find_messages",
+    "lint_message",
+    "lint_messages",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class MessageLint:
+    """The findings of one message, and what was rendered to find them."""
+
+    name: str
+    path: Path
+    audience: Path | None
+    users: int
+    findings: tuple[Finding, ...]
+    ignored: int  # findings dropped by the message's lint: {ignore: [...]}
+
+
+@dataclass(frozen=True, slots=True)
+class LintReport:
+    """The findings of every message linted."""
+
+    messages: tuple[MessageLint, ...]
+
+    @property
+    def findings(self) -> list[Finding]:
+        """Every finding, message by message."""
+        return [finding for message in self.messages for finding in message.findings]
+
+    @property
+    def errors(self) -> int:
+        """How many findings are errors."""
+        return sum(finding.severity == "error" for finding in self.findings)
+
+    @property
+    def warnings(self) -> int:
+        """How many findings are warnings."""
+        return sum(finding.severity == "warning" for finding in self.findings)
+
+    def failed(self, *, strict: bool = False) -> bool:
+        """Whether the lint fails: any error, or with ``strict`` any finding at all."""
+        return self.errors > 0 or (strict and self.warnings > 0)
+
+
+def find_messages(root: Path) -> list[Path]:
+    """Every message folder under templates/ (a folder holding a message.yaml), sorted."""
+    templates = templates_root(root)
+    return sorted(path.parent for path in templates.rglob(MESSAGE_FILE) if path.is_file())
+
+
+def lint_messages(
+    messages: Sequence[str | Path] = (),
+    *,
+    root: Path = Path(),
+    audience: str | Path | None = None,
+    variables: Mapping[str, str] | None = None,
+    now: datetime | None = None,
+) -> LintReport:
+    """Lint several messages (every message under templates/ when none is given).
+
+    Args:
+        messages: names under ``templates/`` or paths to message folders.
+        root: the project root holding ``templates/`` and ``audiences/``.
+        audience: the audience for every message; by default each message's own
+            ``audience:``.
+        variables: values that override the messages' ``vars`` (``--var``).
+        now: the run's clock (default: the current time, UTC).
+
+    Raises:
+        InputError: a message or the audience does not exist, or there is no message.
+    """
+    folders = [resolve_message(root, str(ref)) for ref in messages] or find_messages(root)
+    if not folders:
+        raise InputError(
+            f"no messages under {templates_root(root)}/",
+            fix="add a folder with a message.yaml, or give --root",
+        )
+    audience_path = resolve_audience(root, str(audience)) if audience is not None else None
+    clock = now or datetime.now(UTC).replace(microsecond=0)
+    return LintReport(
+        tuple(
+            _lint(folder, root=root, audience=audience_path, variables=variables, now=clock)
+            for folder in folders
+        )
+    )
+
+
+def lint_message(
+    message: str | Path,
+    *,
+    root: Path = Path(),
+    audience: str | Path | None = None,
+    variables: Mapping[str, str] | None = None,
+    now: datetime | None = None,
+) -> MessageLint:
+    """Lint one message against an audience (by default its declared ``audience:``)."""
+    return lint_messages(
+        [message], root=root, audience=audience, variables=variables, now=now
+    ).messages[0]
+
+
+def _lint(
+    folder: Path,
+    *,
+    root: Path,
+    audience: Path | None,
+    variables: Mapping[str, str] | None,
+    now: datetime,
+) -> MessageLint:
+    found = FindingCollector(message_name(root, folder))
+    try:
+        message = load_message(root, folder)
+    except MessageError as error:
+        check = "unknown-field" if error.what.startswith("unknown ") else "message-invalid"
+        found.add_error(check, error)
+        return MessageLint(found.message_name, folder, audience, 0, tuple(found.findings()), 0)
+    settings = read_settings(message, found)
+    templates = templates_root(root)
+    scan = scan_message(message, make_environment(templates, None), templates)
+    check_message(message, scan, found)
+    checks = UserChecks(
+        message,
+        templates=templates,
+        variables={**message.variables, **(variables or {})},
+        now=now,
+        scan=scan,
+        settings=settings,
+        found=found,
+    )
+    audience = audience or _declared_audience(root, message, found)
+    users = 0
+    if audience is not None:
+        users = _check_users(message, audience, checks, found)
+    else:
+        if message.audience is None:
+            found.add(
+                "no-audience",
+                "no audience to render: only the checks that need no users ran",
+                path=message.path,
+                fix="declare a sample audience with 'audience: NAME' in message.yaml, or "
+                "pass --audience",
+            )
+        checks.locale(message.locale)  # the envelope still renders and is checked
+    findings = found.findings(ignore=settings.ignore)
+    ignored = len(found.findings()) - len(findings)
+    return MessageLint(message.name, message.path, audience, users, tuple(findings), ignored)
+
+
+def _declared_audience(root: Path, message: Message, found: FindingCollector) -> Path | None:
+    if message.audience is None:
+        return None
+    try:
+        return resolve_audience(root, message.audience)
+    except AudienceError as error:
+        found.add(
+            "audience-invalid",
+            error.what,
+            path=message.path,
+            line=message.line_of("audience"),
+            fix=error.fix,
+        )
+        return None
+
+
+def _check_users(
+    message: Message, audience: Path, checks: UserChecks, found: FindingCollector
+) -> int:
+    """Render and check every user; returns how many were checked."""
+    locale_of = MessageRenderer(message, checks.templates, {}, checks.now).locale_of
+    check_user = checks.check_user
+    count = 0
+    try:
+        for user in load_audience(audience).users():
+            try:
+                locale = locale_of(user)
+            except AudienceError as error:
+                found.add_error("audience-invalid", error, user_id=user.id)
+                continue
+            check_user(user, locale)
+            count += 1
+    except AudienceError as error:
+        found.add_error("audience-invalid", error)
+    _check_translations(message, checks, found)
+    return count
+
+
+def _check_translations(message: Message, checks: UserChecks, found: FindingCollector) -> None:
+    """Translated files that lack a translation for a locale the audience uses.
+
+    The untranslated file is taken to be in the message's ``locale:``, so users whose
+    language is that one need no translation; without ``locale:`` every locale does.
+    """
+    default = set(locale_chain(message.locale))
+    for template in checks.scan.files.values():
+        if not template.translations or template.base is None:
+            continue
+        for locale, state in checks.locales.items():
+            if locale is None or template.covers(locale) or default & set(locale_chain(locale)):
+                continue
+            key = found.add(
+                "missing-translation",
+                f"{template.name} is translated ({', '.join(sorted(template.translations))}) "
+                f"but not for {locale}: those users get {template.base.name}",
+                path=template.base,
+                fix=f"add {_translation_name(template.base, locale)}, or set the message's "
+                "'locale:' to the language of the untranslated files",
+            )
+            found.attach_many(key, state.users, state.user_count)
+
+
+def _translation_name(base: Path, locale: str) -> str:
+    language = locale_chain(locale)[-1]
+    stem, _, extension = base.name.rpartition(".")
+    return f"{stem}.{language}.{extension}" if stem else f"{base.name}.{language}"
