@@ -132,9 +132,19 @@ def validate_request(request: ApiRequest) -> None:
         )
 
 
+# One encoder for every compact JSON text of the pipeline; json.dumps with options builds
+# a new encoder on every call, which shows on the per-user paths.
+_COMPACT_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def to_json(value: Any) -> str:
+    """Compact JSON text: UTF-8 characters kept as they are, keys in insertion order."""
+    return _COMPACT_JSON.encode(value)
+
+
 def encode_request(request: ApiRequest) -> str:
     """The canonical JSON text of one request: compact, UTF-8, keys in the order built.
 
     Deterministic for the same request, so the same inputs give byte-identical output.
     """
-    return json.dumps(request, ensure_ascii=False, separators=(",", ":"))
+    return _COMPACT_JSON.encode(request)

@@ -8,7 +8,6 @@ envelope; requests of different envelopes may therefore interleave in the output
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -18,6 +17,7 @@ from pipeline.api import (
     EndpointSendConfiguration,
     Envelope,
     SendUsersMessageRequest,
+    to_json,
 )
 from pipeline.errors import RequestError
 
@@ -93,5 +93,5 @@ class RequestBatcher:
         batch: _OpenBatch, user_id: str, configuration: EndpointSendConfiguration
     ) -> int:
         users = {**batch.users, user_id: configuration}
-        encoded = json.dumps(users, ensure_ascii=False, separators=(",", ":"))
+        encoded = to_json(users)
         return batch.envelope.size + _USERS_KEY_BYTES + len(encoded.encode())

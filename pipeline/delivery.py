@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any, Final
 
+from pipeline.api import to_json
 from pipeline.sms import SmsAnalysis, analyze_sms
 
 CHANNELS: Final = ("SMS", "APNS", "GCM", "ADM", "BAIDU", "EMAIL", "VOICE")
@@ -308,4 +308,4 @@ def _copy(
 
 
 def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return to_json(value)

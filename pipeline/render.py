@@ -6,7 +6,6 @@ TraceId) is rendered once, and each user's per-user fields once (see ``peruser``
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -15,7 +14,7 @@ from typing import Any
 
 from jinja2 import meta
 
-from pipeline.api import ApiRequest, EndpointSendConfiguration, Envelope, validate_request
+from pipeline.api import ApiRequest, EndpointSendConfiguration, Envelope, to_json, validate_request
 from pipeline.audience import User, load_audience
 from pipeline.batch import RequestBatcher
 from pipeline.errors import AudienceError, InputError, TemplateError
@@ -118,7 +117,7 @@ class MessageRenderer:
             for key, value in parts.items()
             if value is not None
         }
-        key = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+        key = to_json(body)
         return Envelope(body, key, len(key.encode()))
 
 

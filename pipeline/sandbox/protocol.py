@@ -22,6 +22,8 @@ import botocore.session
 from botocore.model import StructureShape
 from botocore.validate import ParamValidator
 
+from pipeline.api import to_json
+
 MAX_PAYLOAD_BYTES: Final = 7 * 1024 * 1024
 MAX_RECIPIENTS: Final = 100
 SEND_USERS_MESSAGES: Final = "SendUsersMessages"
@@ -139,7 +141,7 @@ def new_message_id() -> str:
 
 def encode(value: Any) -> bytes:
     """A JSON body as the service sends it."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+    return to_json(value).encode()
 
 
 def error_body(message: str, request_id: str) -> bytes:

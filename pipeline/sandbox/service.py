@@ -22,12 +22,12 @@ a list; a placeholder without a value stays as written).
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from pipeline.api import to_json
 from pipeline.delivery import block_for
 from pipeline.sandbox.endpoints import (
     BLOCK_CHANNEL,
@@ -160,7 +160,7 @@ class _UserConfig:
     @property
     def json(self) -> str:
         if self._json is None:
-            self._json = json.dumps(self.config, ensure_ascii=False, separators=(",", ":"))
+            self._json = to_json(self.config)
         return self._json
 
 
