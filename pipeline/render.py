@@ -81,80 +81,95 @@ class MessageRenderer:
         configuration, max_bytes = renderer.render(user)
         return RenderedUser(user, locale, renderer.envelope, configuration, max_bytes)
 
-    def envelope_for(self, locale: str | None) -> Envelope:
-        """The rendered envelope of a locale."""
-        renderer = self._locales.get(locale)
-        if renderer is None:
-            renderer = self._locales[locale] = self._compile(locale)
-        return renderer.envelope
-
-    def _scope(self, environment: PipelineEnvironment, locale: str | None) -> dict[str, Any]:
-        return {
-            **environment.globals,
-            "vars": dict(self.variables),
-            "locale": locale,
-            "now": self.now,
-            "message": self.message.name,
-        }
-
     def _compile(self, locale: str | None) -> _LocaleRenderer:
         environment = make_environment(self.templates, locale)
-        envelope = self._render_envelope(environment, locale)
-        per_user = PerUserTemplate(self.message, environment, self._scope(environment, locale))
-        return _LocaleRenderer(envelope, per_user.render)
-
-    def _render_envelope(self, environment: PipelineEnvironment, locale: str | None) -> Envelope:
-        scope = self._scope(environment, locale)
-        scope["user"] = environment.undefined(hint=USER_OUT_OF_SCOPE, name="user")
-        message = self.message
-        parts: dict[str, Any] = {
-            "Context": message.context or None,
-            "MessageConfiguration": message.configuration,
-            "TraceId": message.trace_id,
-        }
-        body = {
-            key: _render_tree(value, (key,), message, environment, scope)
-            for key, value in parts.items()
-            if value is not None
-        }
+        scope = template_scope(environment, self.message, self.variables, locale, self.now)
+        body = render_envelope(self.message, environment, scope)
         key = to_json(body)
-        return Envelope(body, key, len(key.encode()))
+        per_user = PerUserTemplate(self.message, environment, scope)
+        return _LocaleRenderer(Envelope(body, key, len(key.encode())), per_user.render)
 
 
-def _render_tree(
-    value: Any,
+def template_scope(
+    environment: PipelineEnvironment,
+    message: Message,
+    variables: Mapping[str, Any],
+    locale: str | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """What every template of a locale sees, ``user`` aside."""
+    return {
+        **environment.globals,
+        "vars": dict(variables),
+        "locale": locale,
+        "now": now,
+        "message": message.name,
+    }
+
+
+# Called with the place and the error of a field that fails; the field becomes None.
+OnFieldError = Callable[[YamlPath, TemplateError], None]
+
+
+def render_envelope(
+    message: Message,
+    environment: PipelineEnvironment,
+    scope: dict[str, Any],
+    *,
+    on_error: OnFieldError | None = None,
+) -> dict[str, Any]:
+    """Render Context, MessageConfiguration and TraceId once for a locale.
+
+    ``user`` is out of scope: a reference to it is an error that explains where per-user
+    text goes. By default the first failing field raises; lint passes ``on_error`` to
+    collect every failing field instead.
+    """
+    scope = {**scope, "user": environment.undefined(hint=USER_OUT_OF_SCOPE, name="user")}
+    parts: dict[str, Any] = {
+        "Context": message.context or None,
+        "MessageConfiguration": message.configuration,
+        "TraceId": message.trace_id,
+    }
+
+    def walk(value: Any, where: YamlPath) -> Any:
+        if isinstance(value, dict):
+            return {key: walk(item, (*where, key)) for key, item in value.items()}
+        if isinstance(value, list):
+            return [walk(item, (*where, index)) for index, item in enumerate(value)]
+        if not isinstance(value, str):
+            return value  # non-string fields keep their YAML types
+        try:
+            return _render_field(value, where, message, environment, scope)
+        except TemplateError as error:
+            if on_error is None:
+                raise
+            on_error(where, error)
+            return None
+
+    return {key: walk(value, (key,)) for key, value in parts.items() if value is not None}
+
+
+def _render_field(
+    source: str,
     where: YamlPath,
     message: Message,
     environment: PipelineEnvironment,
     scope: dict[str, Any],
-) -> Any:
-    """Render every string of a nested structure; other YAML values keep their types."""
-    if isinstance(value, str):
-        if "user" in meta.find_undeclared_variables(environment.parse(value)):
-            raise TemplateError(
-                USER_OUT_OF_SCOPE,
-                path=message.path,
-                line=message.line_of(*where),
-                field=dotted(where),
-            )
-        template = compile_field(message, environment, value, where)
-        try:
-            return template.render(scope)
-        except Exception as exc:
-            raise template_error(
-                exc, path=message.path, line=message.text_line_of(*where), field=dotted(where)
-            ) from exc
-    if isinstance(value, dict):
-        return {
-            key: _render_tree(item, (*where, key), message, environment, scope)
-            for key, item in value.items()
-        }
-    if isinstance(value, list):
-        return [
-            _render_tree(item, (*where, index), message, environment, scope)
-            for index, item in enumerate(value)
-        ]
-    return value
+) -> str:
+    template = compile_field(message, environment, source, where)
+    if "user" in meta.find_undeclared_variables(environment.parse(source)):
+        raise TemplateError(
+            USER_OUT_OF_SCOPE,
+            path=message.path,
+            line=message.text_line_of(*where),
+            field=dotted(where),
+        )
+    try:
+        return template.render(scope)
+    except Exception as exc:
+        raise template_error(
+            exc, path=message.path, line=message.text_line_of(*where), field=dotted(where)
+        ) from exc
 
 
 def render_requests(

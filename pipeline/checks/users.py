@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from jinja2 import meta
 
 from pipeline.api import EndpointSendConfiguration
 from pipeline.audience import User
@@ -33,7 +32,7 @@ from pipeline.delivery import channels_of, deliver
 from pipeline.errors import TemplateError
 from pipeline.message import Message
 from pipeline.peruser import PerUserTemplate, compile_field, dotted
-from pipeline.render import USER_OUT_OF_SCOPE
+from pipeline.render import USER_OUT_OF_SCOPE, render_envelope, template_scope
 from pipeline.templating import PipelineEnvironment, make_environment, template_error
 from pipeline.yamlfile import YamlPath
 
@@ -128,13 +127,7 @@ class UserChecks:
 
     def _compile(self, locale: str | None) -> LocaleState:
         environment = make_environment(self.templates, locale)
-        scope = {
-            **environment.globals,
-            "vars": dict(self.variables),
-            "locale": locale,
-            "now": self.now,
-            "message": self.message.name,
-        }
+        scope = template_scope(environment, self.message, self.variables, locale, self.now)
         shared: list[Key] = []
         envelope, complete = self.render_envelope(environment, scope, shared)
         shared += check_envelope(self.message, envelope, self.found)
@@ -172,47 +165,20 @@ class UserChecks:
         findings of runtime failures go to ``shared`` so that each user of the locale is
         counted in them.
         """
-        scope = {**scope, "user": environment.undefined(hint=USER_OUT_OF_SCOPE, name="user")}
-        message = self.message
         failed = False
 
-        def walk(value: Any, where: YamlPath) -> Any:
+        def record(where: YamlPath, error: TemplateError) -> None:
             nonlocal failed
-            if isinstance(value, dict):
-                return {key: walk(item, (*where, key)) for key, item in value.items()}
-            if isinstance(value, list):
-                return [walk(item, (*where, index)) for index, item in enumerate(value)]
-            if not isinstance(value, str):
-                return value
-            line = message.text_line_of(*where)
-            try:
-                template = compile_field(message, environment, value, where)
-            except TemplateError as syntax:
-                failed = True
-                self.found.add_error("template-syntax", syntax)
-                return None
-            if "user" in meta.find_undeclared_variables(environment.parse(value)):
-                failed = True
-                shared.append(self._user_in_block(message.path, line, where))
-                return None
-            try:
-                return template.render(scope)
-            except Exception as exc:
-                failed = True
-                error = template_error(exc, path=message.path, line=line, field=dotted(where))
-                check = _classify(exc)
-                if check == "user-in-block":
-                    shared.append(self._user_in_block(error.path, error.line, where))
-                else:
-                    shared.append(self.found.add_error(check, error))
-                return None
+            failed = True
+            cause = error.__cause__
+            if USER_OUT_OF_SCOPE in error.what:
+                shared.append(self._user_in_block(error.path, error.line, where))
+            elif isinstance(cause, jinja2.TemplateSyntaxError):
+                self.found.add_error("template-syntax", error)
+            else:
+                shared.append(self.found.add_error(_classify(cause or error), error))
 
-        parts = {
-            "Context": message.context or None,
-            "MessageConfiguration": message.configuration,
-            "TraceId": message.trace_id,
-        }
-        body = {key: walk(value, (key,)) for key, value in parts.items() if value is not None}
+        body = render_envelope(self.message, environment, scope, on_error=record)
         return body, not failed
 
     def _user_in_block(self, path: str | Path | None, line: int | None, where: YamlPath) -> Key:
@@ -259,7 +225,7 @@ class UserChecks:
                 self.found.add_error("render-failed", error, user_id=user.id)
 
 
-def _classify(exc: Exception) -> str:
+def _classify(exc: BaseException) -> str:
     """The check id of an exception raised while rendering a template."""
     if isinstance(exc, jinja2.TemplateSyntaxError):
         return "template-syntax"
