@@ -52,6 +52,7 @@ def _register_commands() -> None:
         preview_cmd,  # noqa: F401
         render_cmd,  # noqa: F401
         sandbox_cmd,  # noqa: F401
+        send_cmd,  # noqa: F401
     )
 
 

@@ -1,0 +1,328 @@
+"""The concurrent sender: worker threads make the calls, one thread keeps the journal.
+
+The main thread owns the journal. In each turn it records every answer that came back,
+returns failed requests to the queue, and marks the next requests in flight, all in one
+transaction that is committed before those requests are handed to the workers. So a
+request is in flight on disk before it leaves, and one commit (one fsync) serves many
+requests. A few requests are claimed ahead of a free worker so that no worker waits for a
+commit. Workers parse the answers and plan the retries; the main thread only writes.
+
+Ctrl-C (SIGINT, when sending from the main thread) stops taking new requests and waits for
+the calls under way, so their answers are journaled; a second Ctrl-C stops at once and
+leaves those calls in flight, to be reported as unknown.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import queue
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from types import FrameType
+from typing import Protocol
+
+from pipeline.errors import SendError
+from pipeline.journal import ANSWERED, STOPPED, Answer, Claimed, Journal, Queued
+from pipeline.results import endpoints_results, users_results
+from pipeline.retry import DEFAULT_DELIVERY_ATTEMPTS, Backoff, plan_retries
+from pipeline.send import DEFAULT_CONCURRENCY, CallFailure, PinpointClient, call, classify
+from pipeline.send import request_id as aws_request_id
+
+# A call that still fails after botocore's own retries (throttling, 5xx, network) goes back
+# to the queue this many times, after a pause, before the run stops.
+REQUEUE_LIMIT = 3
+_TICK = 0.2  # seconds between looks at the clock and at Ctrl-C while waiting
+
+
+class Monitor(Protocol):
+    """Receives progress: users of rendered requests answered, and notes worth a line."""
+
+    def started(self, *, total: int, done: int) -> None:
+        """Sending starts; ``done`` users were answered by an earlier attempt of the run."""
+
+    def advanced(self, users: int) -> None:
+        """``users`` more users were answered."""
+
+    def note(self, text: str) -> None:
+        """Something the person sending should know (a pause, a retry, a stop)."""
+
+
+class QuietMonitor:
+    """A monitor that ignores everything."""
+
+    def started(self, *, total: int, done: int) -> None:
+        """Ignore."""
+
+    def advanced(self, users: int) -> None:
+        """Ignore."""
+
+    def note(self, text: str) -> None:
+        """Ignore."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    request: Claimed
+    answer: Answer | None = None
+    failure: CallFailure | None = None
+    bug: BaseException | None = None
+    skipped: bool = False  # taken by a worker after the run began to stop: never sent
+
+
+def send_requests(
+    journal: Journal,
+    run_id: int,
+    *,
+    client: PinpointClient,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    delivery_attempts: int = DEFAULT_DELIVERY_ATTEMPTS,
+    backoff: Backoff | None = None,
+    monitor: Monitor | None = None,
+    clock: Callable[[], float] = time.time,
+) -> None:
+    """Send every pending request of a run, with per-endpoint retries, until none is left.
+
+    Raises:
+        SendError: The run stopped part-way (an AWS error, the network, Ctrl-C); what was
+            answered is journaled, and ``--resume`` continues.
+    """
+    if concurrency < 1:
+        raise SendError(f"concurrency must be at least 1, not {concurrency}")
+    dispatcher = _Dispatcher(
+        journal,
+        run_id,
+        client=client,
+        concurrency=concurrency,
+        delivery_attempts=delivery_attempts,
+        backoff=backoff or Backoff(),
+        monitor=monitor or QuietMonitor(),
+        clock=clock,
+    )
+    dispatcher.run()
+
+
+class _Dispatcher:
+    def __init__(
+        self,
+        journal: Journal,
+        run_id: int,
+        *,
+        client: PinpointClient,
+        concurrency: int,
+        delivery_attempts: int,
+        backoff: Backoff,
+        monitor: Monitor,
+        clock: Callable[[], float],
+    ) -> None:
+        self.journal = journal
+        self.run_id = run_id
+        self.client = client
+        self.concurrency = concurrency
+        # Requests claimed ahead of a free worker, so workers never wait for the journal's
+        # next commit; after a crash at most concurrency + this many are unknown.
+        self.limit = concurrency + max(1, concurrency // 4)
+        self.delivery_attempts = delivery_attempts
+        self.backoff = backoff
+        self.monitor = monitor
+        self.clock = clock
+        self.todo: list[tuple[float, int]] = []
+        self.work: queue.SimpleQueue[Claimed | None] = queue.SimpleQueue()
+        self.done: queue.SimpleQueue[_Outcome] = queue.SimpleQueue()
+        self.outstanding = 0
+        self.requeued: dict[int, int] = {}
+        self.stop: BaseException | None = None
+        # Set once the run stops: workers then hand back, unsent, what was claimed ahead.
+        self.halt = threading.Event()
+        self.interrupts = 0
+
+    def run(self) -> None:
+        self.todo = [(item.not_before, item.id) for item in self.journal.queued(self.run_id)]
+        heapq.heapify(self.todo)
+        progress = self.journal.progress(self.run_id)
+        self.monitor.started(total=sum(progress.users.values()), done=progress.users[ANSWERED])
+        workers = [
+            threading.Thread(target=self._work, name=f"pipeline-send-{n}", daemon=True)
+            for n in range(self.concurrency)
+        ]
+        for worker in workers:
+            worker.start()
+        try:
+            with self._sigint_stops():
+                self._loop()
+        finally:
+            unsent = self._take_back()
+            for _ in workers:
+                self.work.put(None)
+        if unsent:
+            self.journal.release(unsent)
+            self.outstanding -= len(unsent)
+        late = self._collect_ready()
+        if late:  # answers that came back after a second Ctrl-C: journal them too
+            with self.journal.transaction():
+                self._settle(late)
+        if self.interrupts and self.stop is None:
+            left = self.outstanding
+            waiting = f"; {left} requests were still in flight (unknown)" if left else ""
+            self.stop = SendError(
+                f"run {self.run_id} interrupted{waiting}",
+                fix="continue it with the same `pipeline send` command and --resume",
+            )
+        if self.stop is not None:
+            self.journal.set_status(self.run_id, STOPPED, error=str(self.stop))
+            raise self.stop
+
+    def _loop(self) -> None:
+        outcomes: list[_Outcome] = []
+        while True:
+            with self.journal.transaction():
+                if outcomes:
+                    self._settle(outcomes)
+                stopping = self.stop is not None or self.interrupts > 0
+                claimed = [] if stopping else self._claim_due()
+            for request in claimed:
+                self.work.put(request)
+            self.outstanding += len(claimed)
+            if self.interrupts > 1 or (self.outstanding == 0 and (stopping or not self.todo)):
+                break
+            outcomes = self._collect()
+
+    def _take_back(self) -> list[Queued]:
+        """Claimed requests that no worker took (after a second Ctrl-C): never sent."""
+        unsent: list[Queued] = []
+        while True:
+            try:
+                request = self.work.get_nowait()
+            except queue.Empty:
+                return unsent
+            if request is not None:
+                unsent.append(Queued(request.id, 0.0))
+
+    def _claim_due(self) -> list[Claimed]:
+        now = self.clock()
+        due: list[int] = []
+        while self.todo and len(due) < self.limit - self.outstanding:
+            if self.todo[0][0] > now:
+                break
+            due.append(heapq.heappop(self.todo)[1])
+        return self.journal.claim(due) if due else []
+
+    def _collect(self) -> list[_Outcome]:
+        timeout = _TICK
+        if self.todo and self.outstanding < self.limit:
+            timeout = min(_TICK, max(0.0, self.todo[0][0] - self.clock()))
+        try:
+            first = self.done.get(timeout=timeout)
+        except queue.Empty:
+            return []
+        return [first, *self._collect_ready()]
+
+    def _collect_ready(self) -> list[_Outcome]:
+        outcomes = []
+        while True:
+            try:
+                outcomes.append(self.done.get_nowait())
+            except queue.Empty:
+                return outcomes
+
+    def _settle(self, outcomes: list[_Outcome]) -> None:
+        self.outstanding -= len(outcomes)
+        answers = [o.answer for o in outcomes if o.answer is not None]
+        for item in self.journal.record(self.run_id, answers):
+            heapq.heappush(self.todo, (item.not_before, item.id))
+        released: list[Queued] = []
+        for outcome in outcomes:
+            if outcome.failure is not None:
+                released.extend(self._failed(outcome.request, outcome.failure))
+            elif outcome.skipped:
+                released.append(Queued(outcome.request.id, 0.0))
+            elif outcome.bug is not None and self.stop is None:
+                self.stop = outcome.bug
+                self.halt.set()
+        self.journal.release(released)
+        users = sum(a.request.users for a in outcomes if a.answer and a.request.rendered)
+        if users:
+            self.monitor.advanced(users)
+
+    def _failed(self, request: Claimed, failure: CallFailure) -> list[Queued]:
+        rounds = self.requeued.get(request.id, 0)
+        if failure.retry and rounds < REQUEUE_LIMIT and self.stop is None and not self.interrupts:
+            self.requeued[request.id] = rounds + 1
+            # Longer pauses than between endpoint retries: botocore has already retried.
+            delay = self.backoff.delay(rounds + 3)
+            item = Queued(request.id, self.clock() + delay)
+            heapq.heappush(self.todo, (item.not_before, item.id))
+            self.monitor.note(
+                f"request {request.seq}: {failure.what}; sending it again in {delay:.1f} s"
+            )
+            return [item]
+        if self.stop is None:
+            self.halt.set()
+            self.stop = SendError(
+                f"run {self.run_id} stopped at request {request.seq}: {failure.what}",
+                fix=(failure.fix or "fix the cause")
+                + ", then continue with the same `pipeline send` command and --resume",
+            )
+        # A request that may have been processed stays in flight: reported as unknown.
+        return [Queued(request.id, 0.0)] if failure.delivered_nothing else []
+
+    def _work(self) -> None:
+        while (request := self.work.get()) is not None:
+            if self.halt.is_set():
+                self.done.put(_Outcome(request, skipped=True))
+                continue
+            try:
+                outcome = self._send(request)
+            except BaseException as bug:  # handed to the main thread, which re-raises it
+                outcome = _Outcome(request, bug=bug)
+            self.done.put(outcome)
+
+    def _send(self, request: Claimed) -> _Outcome:
+        try:
+            sent, response = call(self.client, request)
+        except Exception as error:
+            failure = classify(error)
+            if not failure.retry:
+                self.halt.set()  # no worker sends another request of a run that must stop
+            return _Outcome(request, failure=failure)
+        if request.kind == "users":
+            rows = users_results(response, sent["SendUsersMessageRequest"]["Users"])
+        else:
+            assert request.recipients is not None
+            rows = endpoints_results(response, json.loads(request.recipients))
+        retries = plan_retries(
+            request,
+            sent,
+            rows,
+            max_attempts=self.delivery_attempts,
+            backoff=self.backoff,
+            now=self.clock(),
+        )
+        answer = Answer(request.id, aws_request_id(response), request.attempt, rows, retries)
+        return _Outcome(request, answer=answer)
+
+    @contextmanager
+    def _sigint_stops(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def interrupted(signum: int, frame: FrameType | None) -> None:
+            self.interrupts += 1
+            self.halt.set()
+            if self.interrupts == 1:
+                self.monitor.note(
+                    f"stopping: waiting for the {self.outstanding} requests under way "
+                    "(Ctrl-C again to stop at once and leave them unknown)"
+                )
+
+        previous = signal.signal(signal.SIGINT, interrupted)
+        try:
+            yield
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)

@@ -1,0 +1,217 @@
+"""The journal's records: run and request states, and the values its calls take and return."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from pipeline.errors import InputError, SendError
+
+DEFAULT_JOURNAL: Final = Path(".pipeline") / "journal.sqlite"
+SANDBOX_TARGET: Final = "sandbox"
+AWS_TARGET: Final = "aws"
+
+PENDING: Final = "pending"
+IN_FLIGHT: Final = "in_flight"
+ANSWERED: Final = "answered"
+ACCEPTED: Final = "accepted"  # was in flight at a crash; accepted as unknown by the user
+
+RUNNING: Final = "running"
+STOPPED: Final = "stopped"
+FINISHED: Final = "finished"
+SUPERSEDED: Final = "superseded"  # never sent anything; a newer run of the same content took over
+UNKNOWN_STATUS: Final = "UNKNOWN"
+
+ResultRow = tuple[str, str, str, int | None, str | None, str | None]
+"""One per-endpoint result: user id, endpoint id, status, status code, message id, message."""
+
+
+class DuplicateRunError(InputError):
+    """The same rendered content was already sent to the same application."""
+
+
+class JournalError(SendError):
+    """The journal cannot be opened or is used by another process in a conflicting way."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunSpec:
+    """What identifies a run besides its content.
+
+    Attributes:
+        message: The message's name (its folder under templates/).
+        audience: The audience file, relative to the root when inside it.
+        application_id: The Pinpoint application.
+        target: ``aws``, ``sandbox`` (an embedded sandbox) or the endpoint URL.
+        region: The AWS Region, when known.
+        root: The project root.
+        git_commit: The commit checked out at the root, when it is a git repository.
+    """
+
+    message: str
+    audience: str
+    application_id: str
+    target: str
+    region: str | None
+    root: str
+    git_commit: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """One run as the journal holds it."""
+
+    id: int
+    message: str
+    audience: str
+    application_id: str
+    target: str
+    region: str | None
+    root: str
+    git_commit: str | None
+    content_hash: str
+    requests: int
+    users: int
+    status: str
+    error: str | None
+    pid: int | None
+    host: str | None
+    created_at: str
+    updated_at: str
+    finished_at: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        """The run as plain JSON data (the process id and host left out)."""
+        return {key: value for key, value in asdict(self).items() if key not in ("pid", "host")}
+
+    @property
+    def orphaned(self) -> bool:
+        """Whether the run is marked running but its process (on this host) is gone."""
+        return (
+            self.status == RUNNING
+            and self.pid is not None
+            and self.host == socket.gethostname()
+            and not alive(self.pid)
+        )
+
+    @property
+    def unfinished(self) -> bool:
+        """Whether the run may still have something to send or to settle."""
+        return self.status in (RUNNING, STOPPED)
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """Where a run stands, counted over its rendered requests (retries aside)."""
+
+    requests: dict[str, int]
+    users: dict[str, int]
+    retries_pending: int
+
+
+@dataclass(frozen=True, slots=True)
+class Outbound:
+    """A request to add to a run: a retry derived from an answered request."""
+
+    kind: str
+    body: str
+    users: int
+    origin: int
+    parent: int
+    attempt: int
+    not_before: float
+    recipients: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Queued:
+    """A pending request waiting for its turn."""
+
+    id: int
+    not_before: float
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A request marked in flight, with everything needed to send it."""
+
+    id: int
+    seq: int
+    kind: str
+    body: str
+    recipients: str | None
+    origin: int
+    attempt: int
+    users: int
+    parent: int | None
+
+    @property
+    def rendered(self) -> bool:
+        """Whether it is a rendered request rather than a retry."""
+        return self.parent is None
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What came back for one request: its results and the retries they call for."""
+
+    request_id: int
+    aws_request_id: str | None
+    attempt: int
+    results: Sequence[ResultRow]
+    retries: Sequence[Outbound] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Unknown:
+    """A request that was in flight when its run stopped: delivered or not, nobody knows."""
+
+    id: int
+    seq: int
+    kind: str
+    user_ids: tuple[str, ...]
+    endpoint_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FinalResult:
+    """The latest result of one user and endpoint."""
+
+    user_id: str
+    endpoint_id: str
+    status: str
+    status_code: int | None
+    message_id: str | None
+    status_message: str | None
+    attempts: int
+
+
+def duplicate_error(earlier: Run) -> DuplicateRunError:
+    """The refusal to send again what ``earlier`` already sent, naming it and the way out."""
+    if earlier.unfinished:
+        fix = "continue it with --resume, or send again anyway with --force"
+        state = "unfinished"
+    else:
+        fix = "pass --force to send it again"
+        state = earlier.status
+    return DuplicateRunError(
+        f"run {earlier.id} ({state}, started {earlier.created_at}) already sent this rendered "
+        f"content of {earlier.message!r} to {earlier.audience!r} for application "
+        f"{earlier.application_id!r}",
+        fix=fix,
+    )
+
+
+def alive(pid: int) -> bool:
+    """Whether a process with this id exists on this host."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -1,0 +1,224 @@
+"""Delivery results: Pinpoint's statuses, responses read per endpoint, summary, results file."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, Final
+
+from pipeline.journal import (
+    UNKNOWN_STATUS,
+    FinalResult,
+    Journal,
+    ResultRow,
+    Run,
+    Unknown,
+)
+
+SUCCESSFUL: Final = "SUCCESSFUL"
+# Worth sending again to the same endpoint (TIMEOUT comes from older SDKs only).
+RETRYABLE: Final = frozenset({"THROTTLED", "TEMPORARY_FAILURE", "UNKNOWN_FAILURE", "TIMEOUT"})
+# Final as they are; any status Pinpoint may add later is treated as final too, because
+# re-sending on a status nobody knows could deliver twice.
+FINAL: Final = frozenset({SUCCESSFUL, "PERMANENT_FAILURE", "OPT_OUT", "DUPLICATE"})
+NOT_SENT: Final = "NOT_SENT"
+_MISSING: Final = "no result for this recipient in Pinpoint's answer"
+
+
+def users_results(response: Mapping[str, Any], user_ids: Iterable[str]) -> list[ResultRow]:
+    """Read a SendUsersMessages answer per user and endpoint, in the request's user order.
+
+    A user missing from the answer is an ``UNKNOWN_FAILURE`` under the empty endpoint id:
+    nothing says it was delivered, and nothing names an endpoint to retry.
+    """
+    result: Mapping[str, Mapping[str, Any]] = response.get("SendUsersMessageResponse", {}).get(
+        "Result", {}
+    )
+    rows: list[ResultRow] = []
+    add = rows.append
+    for user_id in user_ids:
+        endpoints = result.get(user_id)
+        if not endpoints:
+            add((user_id, "", "UNKNOWN_FAILURE", None, None, _MISSING))
+            continue
+        # The hot path of reading answers: one tuple per endpoint, no helper call.
+        for endpoint_id, item in endpoints.items():
+            get = item.get
+            add(
+                (
+                    user_id,
+                    endpoint_id,
+                    get("DeliveryStatus") or "UNKNOWN_FAILURE",
+                    get("StatusCode"),
+                    get("MessageId"),
+                    get("StatusMessage"),
+                )
+            )
+    return rows
+
+
+def endpoints_results(
+    response: Mapping[str, Any], recipients: Mapping[str, str]
+) -> list[ResultRow]:
+    """Read a SendMessages answer (``EndpointResult``) for endpoint id -> user id."""
+    result: Mapping[str, Mapping[str, Any]] = response.get("MessageResponse", {}).get(
+        "EndpointResult", {}
+    )
+    rows: list[ResultRow] = []
+    for endpoint_id, user_id in recipients.items():
+        item = result.get(endpoint_id)
+        if item is None:
+            rows.append((user_id, endpoint_id, "UNKNOWN_FAILURE", None, None, _MISSING))
+        else:
+            rows.append(_row(user_id, endpoint_id, item))
+    return rows
+
+
+def _row(user_id: str, endpoint_id: str, item: Mapping[str, Any]) -> ResultRow:
+    return (
+        user_id,
+        endpoint_id,
+        item.get("DeliveryStatus") or "UNKNOWN_FAILURE",
+        item.get("StatusCode"),
+        item.get("MessageId"),
+        item.get("StatusMessage"),
+    )
+
+
+@dataclass(slots=True)
+class Summary:
+    """A run's outcome by delivery status.
+
+    Attributes:
+        run: The run.
+        endpoints: Per status, how many (user, endpoint) results ended in it.
+        users: Per status, how many users have at least one endpoint in it.
+        unknown: Requests in flight when the run stopped, with their recipients.
+        not_sent: Users of rendered requests that never left.
+    """
+
+    run: Run
+    endpoints: dict[str, int] = field(default_factory=dict)
+    users: dict[str, int] = field(default_factory=dict)
+    unknown: list[Unknown] = field(default_factory=list)
+    not_sent: int = 0
+
+    @property
+    def unknown_users(self) -> list[str]:
+        """The users of the requests that were in flight when the run stopped."""
+        return [user for request in self.unknown for user in request.user_ids]
+
+    @property
+    def complete(self) -> bool:
+        """Whether every request was answered (or accepted as unknown)."""
+        return not self.unknown and self.not_sent == 0
+
+    @property
+    def all_successful(self) -> bool:
+        """Whether every endpoint result is SUCCESSFUL."""
+        return self.complete and set(self.endpoints) <= {SUCCESSFUL}
+
+    @property
+    def exit_code(self) -> int:
+        """0 all delivered; 1 some deliveries did not succeed; 3 the run is unfinished."""
+        if not self.complete:
+            return 3
+        return 0 if self.all_successful else 1
+
+    def as_json(self) -> dict[str, Any]:
+        """The summary as plain JSON data."""
+        return {
+            "run": self.run.as_json(),
+            "endpoints_by_status": dict(sorted(self.endpoints.items())),
+            "users_by_status": dict(sorted(self.users.items())),
+            "not_sent_users": self.not_sent,
+            "unknown": [
+                {"request": u.seq, "users": list(u.user_ids), "endpoints": list(u.endpoint_ids)}
+                for u in self.unknown
+            ],
+            "exit_code": self.exit_code,
+        }
+
+
+def summarize(journal: Journal, run_id: int, *, results_file: Path | None = None) -> Summary:
+    """Count a run's final results by status; also write them to ``results_file`` if given.
+
+    The results file has one JSON object per line and per user and endpoint: ``user_id``,
+    ``endpoint_id``, ``status``, ``status_code``, ``message_id``, ``status_message`` and
+    ``attempts`` (how many times that endpoint was sent to). Users whose request was in
+    flight when the run stopped appear with status ``UNKNOWN``, users whose request never
+    left with ``NOT_SENT``. The file is replaced atomically.
+    """
+    summary = Summary(run=journal.run(run_id))
+    summary.unknown = journal.unknown(run_id)
+    # A retry in flight makes its endpoints unknown again: they are reported as such only.
+    unknown = [
+        (user, endpoint)
+        for request in summary.unknown
+        for user, endpoint in zip(
+            request.user_ids,
+            request.endpoint_ids or ("",) * len(request.user_ids),
+            strict=True,
+        )
+    ]
+    covered = set(unknown)
+    users: dict[str, set[str]] = {}
+    with _atomic_writer(results_file) as out:
+        for result in journal.final_results(run_id):
+            if (result.user_id, result.endpoint_id) in covered:
+                continue
+            summary.endpoints[result.status] = summary.endpoints.get(result.status, 0) + 1
+            users.setdefault(result.status, set()).add(result.user_id)
+            if out is not None:
+                out.write(_result_line(result))
+        for user, endpoint in unknown:
+            if out is not None:
+                out.write(_result_line(_placeholder(user, endpoint, UNKNOWN_STATUS)))
+        for user in journal.pending_users(run_id):
+            summary.not_sent += 1
+            if out is not None:
+                out.write(_result_line(_placeholder(user, "", NOT_SENT)))
+    summary.users = {status: len(ids) for status, ids in users.items()}
+    return summary
+
+
+def _placeholder(user_id: str, endpoint_id: str, status: str) -> FinalResult:
+    note = {
+        UNKNOWN_STATUS: "in flight when the run stopped: delivered or not, unknown",
+        NOT_SENT: "never sent: the run stopped before this request left",
+    }[status]
+    return FinalResult(user_id, endpoint_id, status, None, None, note, 0)
+
+
+def _result_line(result: FinalResult) -> str:
+    record = {
+        "user_id": result.user_id,
+        "endpoint_id": result.endpoint_id,
+        "status": result.status,
+        "status_code": result.status_code,
+        "message_id": result.message_id,
+        "status_message": result.status_message,
+        "attempts": result.attempts,
+    }
+    return json.dumps(record, ensure_ascii=False) + "\n"
+
+
+@contextmanager
+def _atomic_writer(path: Path | None) -> Iterator[IO[str] | None]:
+    """Write a text file through a temporary file renamed into place on success."""
+    if path is None:
+        yield None
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            yield out
+        Path(name).replace(path)
+    finally:
+        Path(name).unlink(missing_ok=True)

@@ -1,0 +1,301 @@
+"""Send runs: render once, journal, send, resume, and report; the library of ``pipeline send``.
+
+A run is keyed by what it sends: the SHA-256 of its rendered requests (the bytes
+``pipeline render`` prints), which covers the application id, every user id and every
+text. Starting a run whose content an earlier run already sent (any request answered or in
+flight) to the same target is refused unless forced. Runs against an embedded sandbox
+(``sandbox=True``) are kept apart: they never count as duplicates of anything.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pipeline.dispatch import Monitor, QuietMonitor, send_requests
+from pipeline.errors import InputError, SendError
+from pipeline.journal import (
+    AWS_TARGET,
+    DEFAULT_JOURNAL,
+    FINISHED,
+    SANDBOX_TARGET,
+    STOPPED,
+    Journal,
+    Progress,
+    Run,
+    RunSpec,
+)
+from pipeline.project import message_name, resolve_audience, resolve_message
+from pipeline.render import render_requests
+from pipeline.results import Summary, summarize
+from pipeline.retry import DEFAULT_DELIVERY_ATTEMPTS, Backoff
+from pipeline.send import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_MAX_ATTEMPTS,
+    SANDBOX_CREDENTIALS,
+    SANDBOX_REGION,
+    PinpointClient,
+    create_client,
+)
+
+
+class RunStopped(SendError):
+    """A run stopped part-way; carries what it delivered so far."""
+
+    def __init__(self, error: SendError, summary: Summary) -> None:
+        super().__init__(error.what, fix=error.fix)
+        self.summary = summary
+
+
+@dataclass(frozen=True, slots=True)
+class RunOverview:
+    """A run and where it stands, for ``pipeline runs``."""
+
+    run: Run
+    progress: Progress
+
+    @property
+    def status(self) -> str:
+        """The run's status; ``interrupted`` when marked running but its process is gone."""
+        return "interrupted" if self.run.orphaned else self.run.status
+
+
+def journal_path(root: Path, journal: Path | None) -> Path:
+    """The journal file: ``journal`` if given, else ``.pipeline/journal.sqlite`` under root."""
+    return journal if journal is not None else root / DEFAULT_JOURNAL
+
+
+def send_message(
+    message: str | Path,
+    audience: str | Path,
+    *,
+    app_id: str,
+    root: Path = Path(),
+    variables: Mapping[str, str] | None = None,
+    now: datetime | None = None,
+    journal: Path | None = None,
+    client: PinpointClient | None = None,
+    region: str | None = None,
+    profile: str | None = None,
+    endpoint_url: str | None = None,
+    sandbox: bool = False,
+    sandbox_endpoints: Path | None = None,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    max_rps: float | None = None,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    delivery_attempts: int = DEFAULT_DELIVERY_ATTEMPTS,
+    backoff: Backoff | None = None,
+    force: bool = False,
+    resume: bool = False,
+    resend_unknown: bool = False,
+    accept_unknown: bool = False,
+    results: Path | None = None,
+    monitor: Monitor | None = None,
+) -> Summary:
+    """Render a message for an audience and send it, or resume its unfinished run.
+
+    The credentials are checked first (so a missing one fails at once, not after rendering
+    a large audience), then everything is rendered, validated and journaled before the
+    first request leaves. Returns the run's summary (its ``exit_code`` says how it went).
+
+    Args:
+        message: A message name under templates/ or a path to a message folder.
+        audience: An audience name under audiences/ or a path to an audience file.
+        app_id: The Pinpoint application id.
+        root: The project root.
+        variables: ``--var`` overrides of the message's variables.
+        now: The run's clock, for rendering.
+        journal: The journal file (default: ``.pipeline/journal.sqlite`` under root).
+        client: A Pinpoint client to use instead of creating one (tests, custom setups).
+        region: The AWS Region.
+        profile: The AWS profile.
+        endpoint_url: Send to this URL instead of AWS.
+        sandbox: Start an embedded sandbox for the run and send to it.
+        sandbox_endpoints: The embedded sandbox's endpoints file.
+        concurrency: Requests in flight at once.
+        max_rps: At most this many HTTP requests per second.
+        max_attempts: HTTP attempts per call (botocore's retries).
+        delivery_attempts: Deliveries tried per endpoint (per-endpoint retries).
+        backoff: The backoff between per-endpoint retries.
+        force: Send even if an earlier run sent the same content.
+        resume: Continue the latest unfinished run of this message, audience and app.
+        resend_unknown: With ``resume``: send again the requests whose fate is unknown.
+        accept_unknown: With ``resume``: settle those requests as unknown, unsent.
+        results: Write the per-user, per-endpoint results (JSON Lines) to this file.
+        monitor: Receives progress.
+
+    Raises:
+        InputError: Invalid input, a refused duplicate, nothing to resume.
+        CredentialsError: No credentials.
+        RunStopped: The run stopped part-way; it can be resumed.
+    """
+    if (resend_unknown or accept_unknown) and not resume:
+        raise InputError("--resend-unknown and --accept-unknown only apply with --resume")
+    if resend_unknown and accept_unknown:
+        raise InputError("choose one of --resend-unknown and --accept-unknown")
+    if sandbox and endpoint_url is not None:
+        raise InputError("choose one of --sandbox and --endpoint-url")
+    if not app_id:
+        raise InputError("no application id", fix="pass --app-id or set PIPELINE_APP_ID")
+    monitor = monitor or QuietMonitor()
+    name = message_name(root, resolve_message(root, str(message)))
+    audience_label = _label(root, resolve_audience(root, str(audience)))
+    target = SANDBOX_TARGET if sandbox else endpoint_url or AWS_TARGET
+    path = journal_path(root, journal)
+    with ExitStack() as stack:
+        if client is None:
+            if sandbox:
+                store = path.parent / "sandbox.sqlite"
+                endpoint_url = stack.enter_context(_embedded_sandbox(store, sandbox_endpoints))
+            client = create_client(
+                region=SANDBOX_REGION if sandbox else region,
+                profile=None if sandbox else profile,
+                endpoint_url=endpoint_url,
+                max_attempts=max_attempts,
+                concurrency=concurrency,
+                max_rps=max_rps,
+                credentials=SANDBOX_CREDENTIALS if sandbox else None,
+            )
+            stack.callback(getattr(client, "close", lambda: None))
+        book = stack.enter_context(Journal(path))
+        used_region = _region_of(client) or region
+        if resume:
+            run = _resumable(book, name, audience_label, app_id, target, used_region)
+            book.take_over(run.id)
+            if resend_unknown:
+                book.resend_unknown(run.id)
+            elif accept_unknown:
+                book.accept_unknown(run.id)
+            elif unknown := book.unknown(run.id):
+                monitor.note(
+                    f"run {run.id}: {len(unknown)} requests were in flight when it stopped; "
+                    "they stay unsent (--resend-unknown sends them, --accept-unknown settles them)"
+                )
+        else:
+            spec = RunSpec(
+                message=name,
+                audience=audience_label,
+                application_id=app_id,
+                target=target,
+                region=used_region,
+                root=str(root.resolve()),
+                git_commit=git_commit(root),
+            )
+            rendered = render_requests(
+                message, audience, app_id=app_id, root=root, variables=variables, now=now
+            )
+            run = book.create_run(spec, rendered, force=force)
+        monitor.note(f"run {run.id}: {run.users} users in {run.requests} requests to {target}")
+        try:
+            send_requests(
+                book,
+                run.id,
+                client=client,
+                concurrency=concurrency,
+                delivery_attempts=delivery_attempts,
+                backoff=backoff,
+                monitor=monitor,
+            )
+        except SendError as error:
+            raise RunStopped(error, summarize(book, run.id, results_file=results)) from error
+        unknown = book.unknown(run.id)
+        if unknown:
+            book.set_status(
+                run.id,
+                STOPPED,
+                error=f"{len(unknown)} requests were in flight when the run stopped; "
+                "resume with --resend-unknown or --accept-unknown",
+            )
+        else:
+            book.set_status(run.id, FINISHED)
+        return summarize(book, run.id, results_file=results)
+
+
+def list_runs(journal: Path) -> list[RunOverview]:
+    """Every run of a journal, newest first, with where each stands (none without a journal)."""
+    if not journal.is_file():
+        return []
+    with Journal(journal) as book:
+        return [RunOverview(run, book.progress(run.id)) for run in book.runs()]
+
+
+def report_run(journal: Path, run_id: int | None, *, results: Path | None = None) -> Summary:
+    """One run's summary (the latest run without ``run_id``); optionally its results file."""
+    with Journal(_existing(journal)) as book:
+        if run_id is None:
+            runs = book.runs()
+            if not runs:
+                raise InputError(f"the journal {journal} has no runs yet")
+            run_id = runs[0].id
+        return summarize(book, run_id, results_file=results)
+
+
+def git_commit(root: Path) -> str | None:
+    """The commit checked out at ``root``, if it is inside a git repository."""
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--verify", "--quiet", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return (done.stdout.strip() or None) if done.returncode == 0 else None
+
+
+def _resumable(
+    book: Journal, message: str, audience: str, app_id: str, target: str, region: str | None
+) -> Run:
+    run = book.latest_unfinished(
+        message=message, audience=audience, application_id=app_id, target=target
+    )
+    if run is None:
+        raise InputError(
+            f"no unfinished run of {message!r} to {audience!r} for application {app_id!r} "
+            f"sent to {target} in {book.path}",
+            fix="list the runs with `pipeline runs`, or send without --resume",
+        )
+    if run.region and region and run.region != region:
+        raise InputError(
+            f"run {run.id} was sent in Region {run.region}, not {region}",
+            fix=f"resume it with --region {run.region}",
+        )
+    return run
+
+
+@contextmanager
+def _embedded_sandbox(store: Path, endpoints: Path | None) -> Iterator[str]:
+    # Imported here: the sandbox (an HTTP server) is only needed for --sandbox runs.
+    from pipeline.sandbox import Sandbox
+
+    store.parent.mkdir(parents=True, exist_ok=True)
+    with Sandbox(endpoints=endpoints, store=store) as running:
+        yield running.url
+
+
+def _existing(journal: Path) -> Path:
+    if not journal.is_file():
+        raise InputError(
+            f"no journal at {journal}", fix="send something first, or pass --journal PATH"
+        )
+    return journal
+
+
+def _label(root: Path, path: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path.resolve())
+
+
+def _region_of(client: Any) -> str | None:
+    meta = getattr(client, "meta", None)
+    region = getattr(meta, "region_name", None)
+    return region if isinstance(region, str) else None

@@ -1,0 +1,227 @@
+"""Pinpoint through boto3: the client, its credentials, one call, and what its errors mean.
+
+This is the one module that imports boto3. The client retries throttling (429), server
+errors (5xx) and network errors itself, with botocore's ``standard`` retry mode and an
+attempt bound high enough that a quarter of HTTP attempts failing loses nothing: with 10
+attempts a call fails only when all ten do (0.25**10, about one in a million).
+
+The client does not validate parameters again: every rendered request was validated with
+botocore's own validator before it was journaled, and the journal sends exactly those
+bytes; the retries built from them keep their shape. That saves botocore's most expensive
+step on the sending path (a malformed request would still be refused by the service, 400).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final, Protocol
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionError,
+    CredentialRetrievalError,
+    HTTPClientError,
+    NoCredentialsError,
+    NoRegionError,
+    ParamValidationError,
+    PartialCredentialsError,
+    ProfileNotFound,
+    TokenRetrievalError,
+)
+
+from pipeline.errors import InputError, SendError
+from pipeline.journal import Claimed
+from pipeline.ratelimit import RateLimiter
+
+DEFAULT_CONCURRENCY: Final = 64
+DEFAULT_MAX_ATTEMPTS: Final = 10
+RETRY_MODES: Final = ("standard", "adaptive")
+# What boto3 signs requests to an embedded sandbox with: it checks nothing, but botocore
+# will not send an unsigned request.
+SANDBOX_CREDENTIALS: Final = {"aws_access_key_id": "sandbox", "aws_secret_access_key": "sandbox"}
+SANDBOX_REGION: Final = "us-east-1"
+
+_CREDENTIAL_ERRORS: Final = (
+    NoCredentialsError,
+    PartialCredentialsError,
+    CredentialRetrievalError,
+    TokenRetrievalError,
+)
+_FIXES: Final = {
+    400: "the request was refused as malformed; check the rendered request with `pipeline render`",
+    403: "check that the credentials allow mobiletargeting:SendUsersMessages and "
+    "mobiletargeting:SendMessages on this application",
+    404: "check --app-id and --region: the application must exist in that Region",
+    413: "a request exceeds Pinpoint's 7 MB limit; shorten the per-user content",
+}
+
+
+class CredentialsError(SendError):
+    """No usable AWS credentials (or profile): found before anything is sent."""
+
+
+class PinpointClient(Protocol):
+    """The two calls the sender makes; a boto3 ``pinpoint`` client has both."""
+
+    def send_users_messages(self, *, ApplicationId: str, SendUsersMessageRequest: Any) -> Any:  # noqa: N803
+        """SendUsersMessages."""
+
+    def send_messages(self, *, ApplicationId: str, MessageRequest: Any) -> Any:  # noqa: N803
+        """SendMessages."""
+
+
+def create_client(
+    *,
+    region: str | None = None,
+    profile: str | None = None,
+    endpoint_url: str | None = None,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    retry_mode: str = "standard",
+    concurrency: int = DEFAULT_CONCURRENCY,
+    max_rps: float | None = None,
+    credentials: Mapping[str, str] | None = None,
+) -> PinpointClient:
+    """A boto3 ``pinpoint`` client; credentials come from the standard chain.
+
+    Args:
+        region: The AWS Region (else the profile's or the environment's).
+        profile: A profile of the AWS config files.
+        endpoint_url: Talk to this URL instead of AWS (a sandbox).
+        max_attempts: HTTP attempts per call, the first one included.
+        retry_mode: botocore's ``standard`` or ``adaptive`` retry mode.
+        concurrency: Calls made at once; the connection pool holds as many.
+        max_rps: At most this many HTTP requests per second, retries included.
+        credentials: Explicit keys (``aws_access_key_id``, ``aws_secret_access_key``), as
+            for a sandbox; never logged.
+
+    Raises:
+        CredentialsError: No credentials, or an unknown profile.
+        InputError: No Region, or a bad retry setting.
+    """
+    if retry_mode not in RETRY_MODES:
+        raise InputError(f"unknown retry mode {retry_mode!r}", fix="use standard or adaptive")
+    if max_attempts < 1:
+        raise InputError(f"--max-attempts must be at least 1, not {max_attempts}")
+    try:
+        keys = credentials or {}
+        session = boto3.session.Session(
+            aws_access_key_id=keys.get("aws_access_key_id"),
+            aws_secret_access_key=keys.get("aws_secret_access_key"),
+            profile_name=profile,
+            region_name=region,
+        )
+        found = session.get_credentials()
+    except ProfileNotFound as exc:
+        raise CredentialsError(
+            f"no AWS profile {profile!r}", fix="check --profile against ~/.aws/config"
+        ) from exc
+    except (*_CREDENTIAL_ERRORS, BotoCoreError) as exc:
+        raise CredentialsError(f"cannot load AWS credentials: {exc}") from exc
+    if found is None:
+        raise CredentialsError(
+            "no AWS credentials found; nothing was sent",
+            fix="set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, run `aws sso login`, "
+            "or try it locally with --sandbox",
+        )
+    config = Config(
+        retries={
+            "mode": "adaptive" if retry_mode == "adaptive" else "standard",
+            "total_max_attempts": max_attempts,
+        },
+        max_pool_connections=max(10, concurrency),
+        connect_timeout=10,
+        read_timeout=60,
+        parameter_validation=False,  # validated once, when rendered (see the module docstring)
+    )
+    try:
+        client = session.client("pinpoint", endpoint_url=endpoint_url, config=config)
+    except NoRegionError as exc:
+        raise InputError(
+            "no AWS Region", fix="pass --region or set AWS_REGION or AWS_DEFAULT_REGION"
+        ) from exc
+    except ValueError as exc:  # botocore's complaint about a malformed endpoint URL
+        raise InputError(f"bad --endpoint-url {endpoint_url!r}: {exc}") from exc
+    if max_rps is not None:
+        limit_rate(client, max_rps)
+    return client
+
+
+def limit_rate(client: Any, max_rps: float) -> RateLimiter:
+    """Pace every HTTP request the client makes (retries included) to ``max_rps`` per second."""
+    if max_rps <= 0:
+        raise InputError(f"--max-rps must be positive, not {max_rps}")
+    limiter = RateLimiter(max_rps)
+
+    def wait(**_: Any) -> None:
+        limiter.acquire()
+
+    client.meta.events.register("before-send.pinpoint", wait)
+    return limiter
+
+
+def call(client: PinpointClient, request: Claimed) -> tuple[dict[str, Any], Any]:
+    """Send one journaled request; returns what was sent (parsed) and the answer."""
+    sent: dict[str, Any] = json.loads(request.body)
+    if request.kind == "users":
+        return sent, client.send_users_messages(**sent)
+    return sent, client.send_messages(**sent)
+
+
+@dataclass(frozen=True, slots=True)
+class CallFailure:
+    """What a failed call means for the run.
+
+    Attributes:
+        what: One line saying what happened.
+        retry: Whether sending it again later may succeed (throttling, 5xx, network).
+        delivered_nothing: Whether the failure proves nothing was delivered (an error answer,
+            or no connection at all); otherwise the request may have been processed.
+        fix: What the user can do, when it is not simply to try again.
+    """
+
+    what: str
+    retry: bool
+    delivered_nothing: bool
+    fix: str | None = None
+
+
+def classify(error: Exception) -> CallFailure:
+    """Read a botocore error, raised after botocore's own retries, for the sender.
+
+    Raises:
+        Exception: ``error`` itself when it is not botocore's (a bug, not a failure).
+    """
+    if isinstance(error, ClientError):
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        details = error.response.get("Error", {})
+        what = f"Pinpoint answered {status} {details.get('Code', '')}: {details.get('Message', '')}"
+        server_side = status == 429 or status >= 500
+        return CallFailure(what, server_side, True, None if server_side else _FIXES.get(status))
+    if isinstance(error, _CREDENTIAL_ERRORS):
+        return CallFailure(f"AWS credentials failed: {error}", False, True, "renew the credentials")
+    if isinstance(error, ParamValidationError):
+        return CallFailure(f"botocore refused the request: {error}", False, True)
+    if isinstance(error, ConnectionError):
+        # Raised before a byte of the request was sent (no connection, TLS, proxy), after
+        # botocore's attempts spread over about a minute: the network or the URL is wrong.
+        return CallFailure(
+            f"cannot reach Pinpoint: {error}", False, True, "check the network and --endpoint-url"
+        )
+    if isinstance(error, HTTPClientError):
+        # Sent, but no answer came back (timeout, connection closed): maybe processed.
+        return CallFailure(f"no answer from Pinpoint: {error}", True, False)
+    if isinstance(error, BotoCoreError):
+        return CallFailure(f"botocore failed: {error}", False, False)
+    raise error
+
+
+def request_id(response: Mapping[str, Any]) -> str | None:
+    """The id AWS gave the call, for support cases."""
+    metadata: Mapping[str, Any] = response.get("ResponseMetadata", {})
+    value = metadata.get("RequestId")
+    return str(value) if value else None

@@ -1,0 +1,410 @@
+"""``pipeline send``, ``runs`` and ``report`` end to end: real boto3, in-process sandbox."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from pipeline.cli import _register_commands, app
+from pipeline.journal import Journal, RunSpec
+from pipeline.sandbox import Faults, Sandbox
+from tests.send_support import (
+    APP,
+    DUMMY_AWS_ENV,
+    NO_AWS_ENV,
+    endpoints_file,
+    isolate_aws,
+    make_requests,
+    project,
+    user_ids,
+)
+
+_register_commands()
+runner = CliRunner()
+RESULT_KEYS = {
+    "user_id",
+    "endpoint_id",
+    "status",
+    "status_code",
+    "message_id",
+    "status_message",
+    "attempts",
+}
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox() as running:
+        yield running
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> None:
+    isolate_aws(monkeypatch, credentials=True)
+
+
+def send(root: Path, *args: str) -> Any:
+    return runner.invoke(
+        app, ["send", "hello", "people", "--app-id", APP, "--root", str(root), *args]
+    )
+
+
+def journal_runs(root: Path) -> list[Any]:
+    with Journal(root / ".pipeline" / "journal.sqlite") as journal:
+        return journal.runs()
+
+
+def test_send_to_the_embedded_sandbox_reports_and_writes_results(tmp_path, aws):
+    root = project(tmp_path, user_ids(150))
+    results = tmp_path / "out" / "results.jsonl"
+
+    result = send(root, "--sandbox", "--results", str(results))
+
+    assert result.exit_code == 0, result.stderr
+    assert "Run 1 (finished)" in result.stdout
+    assert "SUCCESSFUL  150        150" in result.stdout
+    lines = [json.loads(line) for line in results.read_text().splitlines()]
+    assert [line["user_id"] for line in lines] == user_ids(150)
+    assert all(set(line) == RESULT_KEYS for line in lines)
+    assert {(line["status"], line["status_code"], line["attempts"]) for line in lines} == {
+        ("SUCCESSFUL", 200, 1)
+    }
+    assert all(line["endpoint_id"].startswith("sms-") and line["message_id"] for line in lines)
+
+
+def test_embedded_sandbox_runs_are_never_refused_as_duplicates(tmp_path, aws):
+    root = project(tmp_path, user_ids(3))
+    assert send(root, "--sandbox").exit_code == 0
+    assert send(root, "--sandbox").exit_code == 0
+    assert [run.target for run in journal_runs(root)] == ["sandbox", "sandbox"]
+
+
+def test_dry_run_prints_what_render_prints(tmp_path, aws):
+    root = project(tmp_path, user_ids(120))
+    fixed = ("--now", "2026-01-01T00:00:00Z")
+    dry = send(root, "--dry-run", *fixed)
+    rendered = runner.invoke(
+        app, ["render", "hello", "people", "--app-id", APP, "--root", str(root), *fixed]
+    )
+    assert dry.exit_code == 0, dry.stderr
+    assert dry.stdout == rendered.stdout
+    assert len(dry.stdout.splitlines()) == 2
+    assert not (root / ".pipeline").exists()
+
+
+def test_sending_the_same_content_again_is_refused_unless_forced(tmp_path, aws, sandbox):
+    root = project(tmp_path, user_ids(5))
+    first = send(root, "--endpoint-url", sandbox.url)
+    assert first.exit_code == 0, first.stderr
+    received = sandbox.requests_received
+
+    again = send(root, "--endpoint-url", sandbox.url)
+
+    assert again.exit_code == 2
+    assert again.stderr.startswith("Error: run 1 (finished, started ")
+    assert "--force" in again.stderr
+    assert len(again.stderr.strip().splitlines()) == 1
+    assert sandbox.requests_received == received
+
+    forced = send(root, "--endpoint-url", sandbox.url, "--force")
+    assert forced.exit_code == 0, forced.stderr
+    assert set(sandbox.delivery_counts().values()) == {2}
+
+
+def test_missing_credentials_is_one_line_and_sends_nothing(tmp_path, monkeypatch, sandbox):
+    isolate_aws(monkeypatch, credentials=False)
+    root = project(tmp_path, user_ids(5))
+
+    result = send(root, "--endpoint-url", sandbox.url)
+
+    assert result.exit_code == 3
+    assert result.stderr.startswith("Error: no AWS credentials found; nothing was sent")
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert sandbox.requests_received == 0
+    assert journal_runs(root) == []
+
+
+def test_invalid_input_exits_2_before_anything_is_sent(tmp_path, aws, sandbox):
+    root = project(tmp_path, user_ids(250))
+    with (root / "audiences" / "people.jsonl").open("a") as audience:
+        audience.write('{"id": "late", "plan": "no first_name"}\n')
+
+    result = send(root, "--endpoint-url", sandbox.url)
+
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: ")
+    assert sandbox.requests_received == 0
+    assert journal_runs(root) == []
+
+
+def test_opt_outs_and_users_without_endpoints_exit_1(tmp_path, aws):
+    root = project(tmp_path, ["ana", "bob"])
+    endpoints = endpoints_file(
+        tmp_path / "endpoints.yaml",
+        {"ana": [{"id": "a1", "channel": "SMS", "address": "+15550001", "opt_out": True}]},
+    )
+    results = tmp_path / "results.jsonl"
+
+    result = send(
+        root, "--sandbox", "--sandbox-endpoints", str(endpoints), "--results", str(results)
+    )
+
+    assert result.exit_code == 1
+    assert "OPT_OUT" in result.stdout and "PERMANENT_FAILURE" in result.stdout
+    lines = [json.loads(line) for line in results.read_text().splitlines()]
+    assert [(x["user_id"], x["endpoint_id"], x["status"]) for x in lines] == [
+        ("ana", "a1", "OPT_OUT"),
+        ("bob", "", "PERMANENT_FAILURE"),
+    ]
+    assert lines[1]["status_message"] == "No endpoints found for userId."
+
+
+def test_runs_and_report_in_text_and_json(tmp_path, aws):
+    root = project(tmp_path, user_ids(4))
+    assert send(root, "--sandbox").exit_code == 0
+
+    listed = runner.invoke(app, ["runs", "--root", str(root), "--format", "json"])
+    assert listed.exit_code == 0, listed.stderr
+    [run] = json.loads(listed.stdout)
+    assert (run["id"], run["status"], run["users"], run["target"]) == (1, "finished", 4, "sandbox")
+    assert run["message"] == "hello" and run["audience"] == "audiences/people.jsonl"
+
+    text = runner.invoke(app, ["runs", "--root", str(root)])
+    assert text.stdout.splitlines()[1].split()[:3] == ["1", run["created_at"], "finished"]
+
+    report = runner.invoke(app, ["report", "1", "--root", str(root), "--format", "json"])
+    assert report.exit_code == 0, report.stderr
+    data = json.loads(report.stdout)
+    assert data["endpoints_by_status"] == {"SUCCESSFUL": 4}
+    assert data["users_by_status"] == {"SUCCESSFUL": 4}
+    assert (data["unknown"], data["exit_code"], data["run"]["id"]) == ([], 0, 1)
+
+    missing = runner.invoke(app, ["report", "9", "--root", str(root)])
+    assert missing.exit_code == 2
+    assert "no run 9" in missing.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--resend-unknown"], "only apply with --resume"),
+        (["--resume"], "no unfinished run of 'hello'"),
+        (["--sandbox", "--endpoint-url", "http://127.0.0.1:9"], "choose one of --sandbox"),
+    ],
+)
+def test_resume_options_are_checked(tmp_path, aws, args, message):
+    root = project(tmp_path, user_ids(2))
+    result = send(root, *args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
+# Crash and Ctrl-C: a real `pipeline send` process.
+
+
+def spawn_send(root: Path, url: str, *extra: str) -> subprocess.Popen[str]:
+    env = {**os.environ, **NO_AWS_ENV, **DUMMY_AWS_ENV}
+    command = [sys.executable, "-m", "pipeline", "send", "hello", "people", "--app-id", APP]
+    command += ["--root", str(root), "--endpoint-url", url, "--concurrency", "3", *extra]
+    return subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def wait_for_answers(root: Path, at_least: int, process: subprocess.Popen[str]) -> None:
+    path = root / ".pipeline" / "journal.sqlite"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.communicate()
+        try:
+            with sqlite3.connect(path) as db:
+                (answered,) = db.execute(
+                    "SELECT COUNT(*) FROM requests WHERE state = 'answered'"
+                ).fetchone()
+        except sqlite3.Error:
+            answered = 0
+        if answered >= at_least:
+            return
+        time.sleep(0.02)
+    raise AssertionError("the send made no progress")
+
+
+def users_by_state(root: Path) -> dict[str, set[str]]:
+    with sqlite3.connect(root / ".pipeline" / "journal.sqlite") as db:
+        rows = db.execute("SELECT state, body FROM requests").fetchall()
+    states: dict[str, set[str]] = {}
+    for state, body in rows:
+        users = json.loads(body)["SendUsersMessageRequest"]["Users"]
+        states.setdefault(state, set()).update(users)
+    return states
+
+
+def user_counts(sandbox: Sandbox) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for (user, _), count in sandbox.delivery_counts().items():
+        counts[user] = counts.get(user, 0) + count
+    return counts
+
+
+def test_a_killed_send_resumes_without_delivering_twice_to_answered_users(tmp_path, aws):
+    users = user_ids(3000)
+    root = project(tmp_path, users)
+    with Sandbox(faults=Faults(latency=0.15)) as sandbox:
+        process = spawn_send(root, sandbox.url)
+        wait_for_answers(root, 6, process)
+        process.send_signal(signal.SIGKILL)
+        process.communicate()
+        time.sleep(0.4)  # let the sandbox finish the calls that were under way
+        before = users_by_state(root)
+        delivered_before = user_counts(sandbox)
+
+        resumed = send(root, "--endpoint-url", sandbox.url, "--resume")
+
+        unknown = before.get("in_flight", set())
+        assert resumed.exit_code == 3, resumed.stderr
+        assert unknown, "the kill should leave requests in flight"
+        listed = {
+            user
+            for line in resumed.stdout.splitlines()
+            if line.startswith("unknown: request")
+            for user in line.split(": ", 2)[2].split()
+        }
+        assert listed == unknown
+        assert "--resend-unknown" in resumed.stderr
+        after = user_counts(sandbox)
+        for user in before["answered"]:
+            assert after[user] == delivered_before[user] == 1
+        assert all(after.get(user, 0) == 1 for user in before["pending"])
+
+        finished = send(root, "--endpoint-url", sandbox.url, "--resume", "--resend-unknown")
+
+        assert finished.exit_code == 0, finished.stderr
+        final = user_counts(sandbox)
+    assert set(final) == set(users)
+    twice = {user for user, count in final.items() if count > 1}
+    assert twice <= unknown
+    assert max(final.values()) <= 2
+
+
+def test_ctrl_c_stops_cleanly_and_the_resume_delivers_the_rest_once(tmp_path, aws):
+    users = user_ids(2000)
+    root = project(tmp_path, users)
+    with Sandbox(faults=Faults(latency=0.15)) as sandbox:
+        process = spawn_send(root, sandbox.url)
+        wait_for_answers(root, 3, process)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=30)
+
+        assert process.returncode == 3, stderr
+        assert "Error: run 1 interrupted" in stderr
+        assert "--resume" in stderr
+        states = users_by_state(root)
+        assert "in_flight" not in states  # the calls under way were answered and journaled
+        assert states["pending"]
+
+        resumed = send(root, "--endpoint-url", sandbox.url, "--resume")
+
+        assert resumed.exit_code == 0, resumed.stderr
+        counts = user_counts(sandbox)
+    assert counts == dict.fromkeys(users, 1)
+
+
+def test_accepting_unknowns_settles_the_run_and_exits_1(tmp_path, aws, sandbox):
+    root = project(tmp_path, user_ids(150))
+    spec = RunSpec(
+        message="hello",
+        audience="audiences/people.jsonl",
+        application_id=APP,
+        target=sandbox.url,
+        region="us-east-1",
+        root=str(root),
+    )
+    with Journal(root / ".pipeline" / "journal.sqlite") as journal:
+        run = journal.create_run(spec, make_requests(user_ids(150), 100))
+        first, _ = journal.queued(run.id)
+        journal.claim([first.id])  # in flight when "the process died"
+
+    result = send(root, "--endpoint-url", sandbox.url, "--resume", "--accept-unknown")
+
+    assert result.exit_code == 1, result.stderr
+    assert "UNKNOWN     100" in result.stdout
+    assert "SUCCESSFUL  50" in result.stdout
+    assert sorted(user for user, _ in sandbox.delivery_counts()) == user_ids(150)[100:]
+    assert [r.status for r in journal_runs(root)] == ["finished"]
+
+
+def test_runs_without_a_journal_says_so(tmp_path):
+    result = runner.invoke(app, ["runs", "--root", str(tmp_path)])
+    assert result.exit_code == 0
+    assert result.stdout.strip() == "No runs yet."
+
+
+def test_the_projects_own_example_goes_out_once_per_endpoint(tmp_path, aws):
+    repo = Path(__file__).resolve().parent.parent
+    audience = yaml.safe_load((repo / "audiences" / "beta_testers.yaml").read_text("utf-8"))
+    expected = [str(user["id"]) for user in audience["users"]]
+    journal, results = tmp_path / "journal.sqlite", tmp_path / "results.jsonl"
+
+    result = runner.invoke(
+        app,
+        ["send", "order_shipped", "beta_testers", "--app-id", APP, "--root", str(repo)]
+        + ["--sandbox", "--journal", str(journal), "--results", str(results)],
+    )
+
+    assert result.exit_code == 0, result.stderr
+    lines = [json.loads(line) for line in results.read_text().splitlines()]
+    assert list(dict.fromkeys(line["user_id"] for line in lines)) == expected
+    with sqlite3.connect(tmp_path / "sandbox.sqlite") as store:
+        delivered = store.execute("SELECT user_id, endpoint_id FROM deliveries").fetchall()
+    assert sorted(delivered) == sorted((x["user_id"], x["endpoint_id"]) for x in lines)
+
+
+def test_a_second_ctrl_c_stops_at_once_leaving_only_calls_under_way_unknown(tmp_path, aws):
+    root = project(tmp_path, user_ids(2000))
+    with Sandbox(faults=Faults(latency=1.0)) as sandbox:
+        process = spawn_send(root, sandbox.url)  # 3 workers, 1 request claimed ahead
+        wait_for_answers(root, 3, process)
+        process.send_signal(signal.SIGINT)
+        time.sleep(0.2)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=30)
+
+    assert process.returncode == 3, stderr
+    assert re.search(r"Error: run 1 interrupted; [1-3] requests were still in flight", stderr)
+    with sqlite3.connect(root / ".pipeline" / "journal.sqlite") as db:
+        states = dict(db.execute("SELECT state, COUNT(*) FROM requests GROUP BY state").fetchall())
+    assert 1 <= states["in_flight"] <= 3  # the request claimed ahead went back to pending
+    assert sum(states.values()) == 20
+
+
+def test_credentials_are_neither_printed_nor_journaled(tmp_path, monkeypatch, sandbox):
+    isolate_aws(monkeypatch, credentials=True)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDLOOKFORME")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret-look-for-me")
+    root = project(tmp_path, user_ids(3))
+
+    result = send(root, "--endpoint-url", sandbox.url)
+
+    assert result.exit_code == 0, result.stderr
+    journal_files = list((root / ".pipeline").iterdir())
+    assert journal_files
+    for text in (
+        result.stdout,
+        result.stderr,
+        *(p.read_bytes().decode("latin-1") for p in journal_files),
+    ):
+        assert "AKIDLOOKFORME" not in text
+        assert "secret-look-for-me" not in text
