@@ -32,7 +32,7 @@ from pipeline.checks.users import UserChecks
 from pipeline.errors import AudienceError, InputError, MessageError
 from pipeline.message import Message, load_message
 from pipeline.project import (
-    MESSAGE_FILE,
+    message_folders,
     message_name,
     resolve_audience,
     resolve_message,
@@ -48,7 +48,6 @@ __all__ = [
     "LintReport",
     "MessageLint",
     "Severity",
-    "find_messages",
     "lint_message",
     "lint_messages",
 ]
@@ -92,12 +91,6 @@ class LintReport:
         return self.errors > 0 or (strict and self.warnings > 0)
 
 
-def find_messages(root: Path) -> list[Path]:
-    """Every message folder under templates/ (a folder holding a message.yaml), sorted."""
-    templates = templates_root(root)
-    return sorted(path.parent for path in templates.rglob(MESSAGE_FILE) if path.is_file())
-
-
 def lint_messages(
     messages: Sequence[str | Path] = (),
     *,
@@ -119,7 +112,7 @@ def lint_messages(
     Raises:
         InputError: a message or the audience does not exist, or there is no message.
     """
-    folders = [resolve_message(root, str(ref)) for ref in messages] or find_messages(root)
+    folders = [resolve_message(root, str(ref)) for ref in messages] or message_folders(root)
     if not folders:
         raise InputError(
             f"no messages under {templates_root(root)}/",

@@ -30,6 +30,18 @@ def resolve_message(root: Path, ref: str) -> Path:
     )
 
 
+def message_folders(root: Path) -> list[Path]:
+    """Every message folder under templates/ (a folder holding a message.yaml), sorted."""
+    templates = templates_root(root)
+    if not templates.is_dir():
+        return []
+    return sorted(
+        path.parent
+        for path in templates.rglob(MESSAGE_FILE)
+        if path.is_file() and path.parent != templates
+    )
+
+
 def message_name(root: Path, folder: Path) -> str:
     """A message's name: its folder relative to templates/, else the folder's own name."""
     try:

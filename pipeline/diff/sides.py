@@ -28,6 +28,7 @@ from pipeline.project import (
     AUDIENCES_DIR,
     MESSAGE_FILE,
     TEMPLATES_DIR,
+    message_folders,
     resolve_audience,
     templates_root,
 )
@@ -327,13 +328,7 @@ def _has_message(root: Path, name: str) -> bool:
 
 def _messages_in(root: Path) -> list[str]:
     templates = templates_root(root)
-    if not templates.is_dir():
-        return []
-    return sorted(
-        path.parent.relative_to(templates).as_posix()
-        for path in templates.rglob(MESSAGE_FILE)
-        if path.parent != templates
-    )
+    return [folder.relative_to(templates).as_posix() for folder in message_folders(root)]
 
 
 def _tree_digest(folder: Path) -> bytes:
