@@ -8,6 +8,8 @@ see. Tracebacks are shown only for bugs.
 
 from __future__ import annotations
 
+import importlib
+import sys
 from typing import Any
 
 import typer
@@ -44,19 +46,33 @@ def _root() -> None:
     """Render, check and send Amazon Pinpoint messages kept in git."""
 
 
-def _register_commands() -> None:
-    # Imported for their side effect: each module adds its commands to ``app``.
-    from pipeline.cli import (
-        diff_cmd,  # noqa: F401
-        lint_cmd,  # noqa: F401
-        preview_cmd,  # noqa: F401
-        render_cmd,  # noqa: F401
-        sandbox_cmd,  # noqa: F401
-        send_cmd,  # noqa: F401
+# Each command's module; main() imports only the one being run, which keeps start-up
+# small (send alone pulls in boto3): every command pays it, lint in a pre-commit hook too.
+COMMAND_MODULES = {
+    "render": "render_cmd",
+    "send": "send_cmd",
+    "runs": "send_cmd",
+    "report": "send_cmd",
+    "sandbox": "sandbox_cmd",
+    "preview": "preview_cmd",
+    "lint": "lint_cmd",
+    "diff": "diff_cmd",
+}
+
+
+def _register_commands(command: str | None = None) -> None:
+    """Import the module of ``command``, or of every command (for help and unknown names)."""
+    modules = (
+        [COMMAND_MODULES[command]]
+        if command in COMMAND_MODULES
+        else sorted(set(COMMAND_MODULES.values()))
     )
+    for module in modules:
+        importlib.import_module(f"pipeline.cli.{module}")  # each registers itself on ``app``
 
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; the console script's entry point."""
-    _register_commands()
-    app(args=argv)
+    args = sys.argv[1:] if argv is None else argv
+    _register_commands(next((arg for arg in args if not arg.startswith("-")), None))
+    app(args=args)
