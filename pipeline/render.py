@@ -29,7 +29,6 @@ USER_OUT_OF_SCOPE = (
     "user of a request. Put per-user text in PerUser (BodyOverride, TitleOverride), or "
     "write sub('Name') in the block and set Name under PerUser.Substitutions"
 )
-ENVELOPE_KEYS = ("Context", "MessageConfiguration", "TraceId")
 
 
 @dataclass(frozen=True, slots=True)
