@@ -70,6 +70,9 @@ class InputError(PipelineError):
 class MessageError(InputError):
     """A message folder or its message.yaml is wrong."""
 
+    # Further mistakes found in the same file, for tools that show them all (lint).
+    more: tuple[MessageError, ...] = ()
+
 
 class TemplateError(InputError):
     """A Jinja template does not compile or does not render."""

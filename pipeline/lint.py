@@ -153,9 +153,10 @@ def _lint(
     found = FindingCollector(message_name(root, folder))
     try:
         message = load_message(root, folder)
-    except MessageError as error:
-        check = "unknown-field" if error.what.startswith("unknown ") else "message-invalid"
-        found.add_error(check, error)
+    except MessageError as first:
+        for error in (first, *first.more):  # every schema mistake of the file at once
+            check = "unknown-field" if error.what.startswith("unknown ") else "message-invalid"
+            found.add_error(check, error)
         return MessageLint(found.message_name, folder, audience, 0, tuple(found.findings()), 0)
     settings = read_settings(message, found)
     templates = templates_root(root)

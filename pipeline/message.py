@@ -8,6 +8,7 @@ mistake; past this module the pipeline trusts the message.
 from __future__ import annotations
 
 import difflib
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -99,44 +100,60 @@ def load_message(root: Path, folder: Path) -> Message:
         )
     checker = _Checker(path, lines)
     for key in document:
-        if key not in TOP_LEVEL_KEYS:
-            checker.fail(
-                (str(key),), f"unknown top-level key {key!r}", _suggest(key, TOP_LEVEL_KEYS)
-            )
+        with checker.part():
+            if key not in TOP_LEVEL_KEYS:
+                checker.fail(
+                    (str(key),), f"unknown top-level key {key!r}", _suggest(key, TOP_LEVEL_KEYS)
+                )
     configuration = document.get("MessageConfiguration")
-    if not isinstance(configuration, dict) or not configuration:
-        checker.fail(
-            ("MessageConfiguration",),
-            "MessageConfiguration is missing or empty: at least one channel block is needed",
-            "add a block such as 'SMSMessage: {Body: ...}'",
-        )
-    blocks = api.channel_blocks()
-    for block_name, block in configuration.items():
-        if block_name not in blocks:
+    with checker.part():
+        if not isinstance(configuration, dict) or not configuration:
             checker.fail(
-                ("MessageConfiguration", str(block_name)),
-                f"unknown channel block {block_name!r}",
-                _suggest(block_name, blocks),
+                ("MessageConfiguration",),
+                "MessageConfiguration is missing or empty: at least one channel block is needed",
+                "add a block such as 'SMSMessage: {Body: ...}'",
             )
-        checker.check(block or {}, blocks[block_name], ("MessageConfiguration", block_name))
-        configuration[block_name] = block or {}
+        blocks = api.channel_blocks()
+        for block_name, block in configuration.items():
+            with checker.part():
+                if block_name not in blocks:
+                    checker.fail(
+                        ("MessageConfiguration", str(block_name)),
+                        f"unknown channel block {block_name!r}",
+                        _suggest(block_name, blocks),
+                    )
+                where = ("MessageConfiguration", block_name)
+                checker.check(block or {}, blocks[block_name], where)
+                configuration[block_name] = block or {}
     per_user = document.get("PerUser") or {}
-    checker.check(
-        per_user, api.endpoint_send_configuration_shape(), ("PerUser",), list_of_templates=True
-    )
+    request = api.request_members()
+    with checker.part():
+        checker.check(
+            per_user, api.endpoint_send_configuration_shape(), ("PerUser",), list_of_templates=True
+        )
     context = document.get("Context") or {}
-    checker.check(context, api.request_members()["Context"], ("Context",))
+    with checker.part():
+        checker.check(context, request["Context"], ("Context",))
     trace_id = document.get("TraceId")
-    checker.check(trace_id, api.request_members()["TraceId"], ("TraceId",))
+    with checker.part():
+        checker.check(trace_id, request["TraceId"], ("TraceId",))
     variables = document.get("vars") or {}
-    if not isinstance(variables, dict):
-        checker.fail(("vars",), "vars must be a mapping of names to values", None)
+    with checker.part():
+        if not isinstance(variables, dict):
+            checker.fail(("vars",), "vars must be a mapping of names to values", None)
     for key in ("description", "locale", "audience"):
-        if document.get(key) is not None and not isinstance(document[key], str):
-            checker.fail((key,), f"{key} must be a string", "quote it")
+        with checker.part():
+            if document.get(key) is not None and not isinstance(document[key], str):
+                checker.fail((key,), f"{key} must be a string", "quote it")
     lint = document.get("lint") or {}
-    if not isinstance(lint, dict):
-        checker.fail(("lint",), "lint must be a mapping of settings", None)
+    with checker.part():
+        if not isinstance(lint, dict):
+            checker.fail(("lint",), "lint must be a mapping of settings", None)
+    if checker.errors:
+        first, *others = checker.errors
+        first.more = tuple(others)
+        raise first
+    assert isinstance(configuration, dict)  # a mistake there was among the errors above
     return Message(
         name=message_name(root, folder),
         folder=folder,
@@ -154,21 +171,31 @@ def load_message(root: Path, folder: Path) -> Message:
     )
 
 
+class _Abandon(Exception):
+    """Leaves the part of message.yaml where a mistake was found; the next part goes on."""
+
+
 class _Checker:
-    """Walks a YAML value against a botocore shape, failing at the first mismatch."""
+    """Walks YAML values against botocore shapes and keeps every mistake it finds."""
 
     def __init__(self, path: Path, lines: dict[YamlPath, int]) -> None:
         self.path = path
         self.lines = lines
+        self.errors: list[MessageError] = []
+
+    def part(self) -> suppress:
+        """A part checked on its own: a mistake in it does not stop the others."""
+        return suppress(_Abandon)
 
     def fail(self, where: YamlPath, what: str, fix: str | None) -> NoReturn:
         line = None
         probe = where
         while probe and line is None:
             line, probe = self.lines.get(probe), probe[:-1]
-        raise MessageError(
-            what, path=self.path, line=line, field=".".join(map(str, where)), fix=fix
+        self.errors.append(
+            MessageError(what, path=self.path, line=line, field=".".join(map(str, where)), fix=fix)
         )
+        raise _Abandon
 
     def check(
         self, value: Any, shape: Shape, where: YamlPath, *, list_of_templates: bool = False
@@ -188,26 +215,28 @@ class _Checker:
         if isinstance(shape, StructureShape):
             members = shape.members
             for key, item in value.items():
-                if key not in members:
-                    self.fail(
-                        (*where, str(key)),
-                        f"unknown field {key!r} in {where[-1]}",
-                        _suggest(key, members),
+                with self.part():
+                    if key not in members:
+                        self.fail(
+                            (*where, str(key)),
+                            f"unknown field {key!r} in {where[-1]}",
+                            _suggest(key, members),
+                        )
+                    self.check(
+                        item, members[key], (*where, key), list_of_templates=list_of_templates
                     )
-                self.check(item, members[key], (*where, key), list_of_templates=list_of_templates)
         elif isinstance(shape, MapShape):
             for key, item in value.items():
-                if not isinstance(key, str):
-                    self.fail((*where, str(key)), f"key {key!r} must be a string", "quote it")
-                self.check(
-                    item,
-                    shape.value,
-                    (*where, key),
-                    list_of_templates=list_of_templates,
-                )
+                with self.part():
+                    if not isinstance(key, str):
+                        self.fail((*where, str(key)), f"key {key!r} must be a string", "quote it")
+                    self.check(
+                        item, shape.value, (*where, key), list_of_templates=list_of_templates
+                    )
         elif isinstance(shape, ListShape):
             for index, item in enumerate(value):
-                self.check(item, shape.member, (*where, index))
+                with self.part():
+                    self.check(item, shape.member, (*where, index))
 
 
 def _has_type(value: Any, kind: str) -> bool:

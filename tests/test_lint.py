@@ -196,6 +196,30 @@ def test_unknown_field_suggests_the_right_name(tmp_path):
     assert finding.fix == "did you mean 'Body'?"
 
 
+def test_every_schema_mistake_of_a_message_is_reported_at_once(tmp_path):
+    message = (
+        "MessageConfiguration:\n"
+        "  SMSMessage: {Bdy: hi, MessageType: 3}\n"
+        "  APNSMesage: {}\n"
+        "PerUser: {TitleOveride: x}\n"
+        "TraceID: y\n"
+    )
+    findings = lint(tmp_path, message)
+    assert sorted((f.line, f.check) for f in findings) == [
+        (2, "message-invalid"),
+        (2, "unknown-field"),
+        (3, "unknown-field"),
+        (4, "unknown-field"),
+        (5, "unknown-field"),
+    ]
+    assert [f.fix for f in findings if f.check == "unknown-field"] == [
+        "did you mean 'Body'?",
+        "did you mean 'APNSMessage'?",
+        "did you mean 'TitleOverride'?",
+        "did you mean 'TraceId'?",
+    ]
+
+
 def test_hidden_by_override(tmp_path):
     message = """
         MessageConfiguration:
