@@ -106,17 +106,22 @@ def sandbox_command(
 
 
 def _wait_for_interrupt() -> None:
-    """Block until Ctrl-C or SIGTERM."""
+    """Block until Ctrl-C (SIGINT) or SIGTERM.
+
+    Both handlers are installed explicitly: a process started in the background by a
+    shell inherits SIGINT ignored, and Python then never raises KeyboardInterrupt.
+    """
 
     def interrupt(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
     on_main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, interrupt) if on_main_thread else None
+    stops = (signal.SIGINT, signal.SIGTERM) if on_main_thread else ()
+    previous = {number: signal.signal(number, interrupt) for number in stops}
     try:
         threading.Event().wait()
     except KeyboardInterrupt:
         pass
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
