@@ -1,0 +1,61 @@
+"""Start-up cost of the CLI: ``pipeline --help`` and a 24-user render, as a user runs them.
+
+Each command runs as its own process, alternating, so a slow moment of the machine hits
+both alike; the medians of wall-clock and CPU time (user + system) are printed.
+
+    python benchmarks/bench_startup.py [--runs 21]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PIPELINE = str(Path(sys.executable).with_name("pipeline"))
+COMMANDS = {
+    "pipeline --help": [PIPELINE, "--help"],
+    "pipeline render (24 users)": [
+        PIPELINE, "render", "order_shipped", "beta_testers", "--app-id", "bench",
+        "--now", "2026-01-01T00:00:00Z",
+    ],
+}
+
+
+def run_once(command: list[str]) -> tuple[float, float]:
+    """Run ``command`` once; return its wall-clock and CPU seconds."""
+    before = os.times()
+    start = time.perf_counter()
+    subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    wall = time.perf_counter() - start
+    after = os.times()
+    cpu = (after.children_user - before.children_user) + (
+        after.children_system - before.children_system
+    )
+    return wall, cpu
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=21)
+    args = parser.parse_args()
+    walls: dict[str, list[float]] = {name: [] for name in COMMANDS}
+    cpus: dict[str, list[float]] = {name: [] for name in COMMANDS}
+    for _ in range(args.runs):
+        for name, command in COMMANDS.items():
+            wall, cpu = run_once(command)
+            walls[name].append(wall)
+            cpus[name].append(cpu)
+    print(f"{'command':32} {'median wall':>12} {'median cpu':>11}")
+    for name in COMMANDS:
+        wall, cpu = statistics.median(walls[name]), statistics.median(cpus[name])
+        print(f"{name:32} {wall:11.3f}s {cpu:10.3f}s")
+
+
+if __name__ == "__main__":
+    main()
