@@ -10,7 +10,7 @@ audience. The machine is shared and noisy, hence medians over alternating runs.
    plus a bare script that sends the same rendered requests with ``send_users_messages`` from
    the same number of threads; the target is send <= 1.3 x (render + bare). The bare script
    keeps botocore's parameter validation on; ``pipeline send`` turns it off because render
-   already ran that same validator on every request (see ``pipeline/send.py``).
+   already ran that same validator on every request (see ``pipeline/send/client.py``).
 2. Throughput with 50 ms of latency per request: users/s of the send phase (target >= 15,000)
    and of the whole command, render included.
 3. The AWS CLI: ``aws pinpoint send-users-messages --cli-input-json`` once per request against

@@ -3,7 +3,7 @@ from typing import Any
 
 import pytest
 
-from pipeline.delivery import (
+from pipeline.pinpoint.delivery import (
     CHANNELS,
     PUSH_CHANNELS,
     block_for,

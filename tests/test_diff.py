@@ -12,8 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli import _register_commands, app
-from pipeline.diff import diff_messages
 from pipeline.errors import InputError
+from pipeline.review.diff import diff_messages
 from tests.helpers import build_tree
 
 _register_commands()

@@ -8,7 +8,7 @@ import pytest
 
 from pipeline.api import ApiRequest, encode_request
 from pipeline.errors import AudienceError
-from pipeline.journal import (
+from pipeline.send.journal import (
     ACCEPTED,
     ANSWERED,
     IN_FLIGHT,
@@ -22,7 +22,7 @@ from pipeline.journal import (
     Outbound,
     RunSpec,
 )
-from pipeline.results import summarize
+from pipeline.send.results import summarize
 from tests.send_support import make_requests, user_ids
 
 SPEC = RunSpec(

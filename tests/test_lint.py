@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 from pipeline.cli import _register_commands, app
 from pipeline.errors import InputError
-from pipeline.lint import CHECKS, Finding, lint_message, lint_messages
+from pipeline.review.lint import CHECKS, Finding, lint_message, lint_messages
 from tests.helpers import build_tree
 
 _register_commands()

@@ -6,7 +6,7 @@ from typer.testing import CliRunner
 
 from pipeline.cli import _register_commands, app
 from pipeline.errors import InputError, TemplateError
-from pipeline.preview import preview_message
+from pipeline.review.preview import preview_message
 from tests.helpers import build_tree
 
 _register_commands()

@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 
 from pipeline.api import encode_request, validation_errors
-from pipeline.batch import RequestBatcher
 from pipeline.errors import TemplateError
-from pipeline.render import render_requests
+from pipeline.render.batch import RequestBatcher
+from pipeline.render.renderer import render_requests
 from tests.helpers import build_tree, simple_project
 
 PROJECT = Path(__file__).resolve().parent.parent

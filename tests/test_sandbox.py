@@ -21,8 +21,8 @@ from botocore.config import Config
 from typer.testing import CliRunner
 
 import pipeline.cli
-from pipeline.delivery import deliver
 from pipeline.errors import InputError
+from pipeline.pinpoint.delivery import deliver
 from pipeline.sandbox import Faults, Sandbox, synthetic_endpoints
 
 APP = "611e3e3cdd47474c9c1399a505665b91"

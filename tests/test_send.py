@@ -12,19 +12,19 @@ from typing import Any
 import botocore.exceptions
 import pytest
 
-from pipeline.dispatch import send_requests
 from pipeline.errors import InputError, SendError
-from pipeline.journal import ANSWERED, PENDING, Claimed, Journal, RunSpec
-from pipeline.ratelimit import RateLimiter
-from pipeline.results import summarize
-from pipeline.retry import Backoff, plan_retries
 from pipeline.sandbox import Faults, Sandbox
-from pipeline.send import (
+from pipeline.send.client import (
     SANDBOX_CREDENTIALS,
     CredentialsError,
     classify,
     create_client,
 )
+from pipeline.send.dispatch import send_requests
+from pipeline.send.journal import ANSWERED, PENDING, Claimed, Journal, RunSpec
+from pipeline.send.ratelimit import RateLimiter
+from pipeline.send.results import summarize
+from pipeline.send.retry import Backoff, plan_retries
 from tests.send_support import (
     APP,
     SMS_ONLY,

@@ -19,8 +19,8 @@ import yaml
 from typer.testing import CliRunner
 
 from pipeline.cli import _register_commands, app
-from pipeline.journal import Journal, RunSpec
 from pipeline.sandbox import Faults, Sandbox
+from pipeline.send.journal import Journal, RunSpec
 from tests.send_support import (
     APP,
     DUMMY_AWS_ENV,

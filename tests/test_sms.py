@@ -3,7 +3,7 @@ import random
 
 import pytest
 
-from pipeline.sms import SmsAnalysis, analyze_sms
+from pipeline.pinpoint.sms import SmsAnalysis, analyze_sms
 
 # The GSM 03.38 default alphabet by Unicode code point, written out independently of the
 # module's own table so that a mistyped character there fails here.

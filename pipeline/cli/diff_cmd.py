@@ -11,8 +11,8 @@ import typer
 
 from pipeline.cli import app
 from pipeline.cli.options import RootOpt, VarOpt, parse_now, parse_vars
-from pipeline.diff import diff_messages, format_json, format_markdown, format_text
 from pipeline.errors import InputError
+from pipeline.review.diff import diff_messages, format_json, format_markdown, format_text
 
 
 class DiffFormat(StrEnum):

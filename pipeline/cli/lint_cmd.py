@@ -11,7 +11,7 @@ import typer
 
 from pipeline.cli import app
 from pipeline.cli.options import NowOpt, RootOpt, VarOpt, parse_now, parse_vars
-from pipeline.lint import CHECKS, Finding, LintReport, lint_messages
+from pipeline.review.lint import CHECKS, Finding, LintReport, lint_messages
 
 
 class LintFormat(StrEnum):

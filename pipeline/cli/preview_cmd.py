@@ -25,8 +25,8 @@ from pipeline.cli.options import (
     parse_now,
     parse_vars,
 )
-from pipeline.delivery import Delivered
-from pipeline.preview import UserPreview, preview_message
+from pipeline.pinpoint.delivery import Delivered
+from pipeline.review.preview import UserPreview, preview_message
 
 
 class PreviewFormat(StrEnum):

@@ -19,8 +19,8 @@ from pipeline.cli.options import (
     parse_now,
     parse_vars,
 )
-from pipeline.output import write_requests
-from pipeline.render import render_requests
+from pipeline.render.output import write_requests
+from pipeline.render.renderer import render_requests
 
 
 @app.command("render")

@@ -40,8 +40,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Literal
 
-from pipeline.delivery import CHANNEL_BLOCKS, CHANNELS, PUSH_CHANNELS
 from pipeline.errors import InputError
+from pipeline.pinpoint.delivery import CHANNEL_BLOCKS, CHANNELS, PUSH_CHANNELS
 from pipeline.yamlfile import YamlPath, load_yaml_with_lines, read_text
 
 MAX_ENDPOINTS_PER_USER: Final = 15

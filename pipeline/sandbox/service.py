@@ -3,7 +3,7 @@
 For each user (SendUsersMessages) or address / endpoint (SendMessages), in request order:
 
 - An endpoint whose channel no block of ``MessageConfiguration`` reaches is not sent to
-  (the block rules are ``pipeline.delivery.block_for``'s). A user without endpoints gets
+  (the block rules are ``pipeline.pinpoint.delivery.block_for``'s). A user without endpoints gets
   ``{"": PERMANENT_FAILURE 400 "No endpoints found for userId."}``; a user whose endpoints
   are all unreachable gets an empty map.
 - Then, for each endpoint: ``OPT_OUT`` (400) if it is opted out (endpoints file or
@@ -12,7 +12,7 @@ For each user (SendUsersMessages) or address / endpoint (SendMessages), in reque
   ``THROTTLED`` (429) or ``TEMPORARY_FAILURE`` (500) as the endpoint faults draw; else
   ``SUCCESSFUL`` (200, "MessageId: ...") and a row for the store.
 
-The recorded title and body follow ``pipeline.delivery.deliver``'s reading of the docs: the
+The recorded title and body follow ``pipeline.pinpoint.delivery.deliver``'s reading of the docs: the
 user's ``RawContent``, else the push block's, verbatim as the body; else the block's
 ``Title``/``Body`` (an email's ``SimpleEmail`` subject and text), replaced by
 ``TitleOverride``/``BodyOverride`` on ADM, APNS, BAIDU, GCM and SMS; no title on SMS and
@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from pipeline.api import to_json
-from pipeline.delivery import block_for
+from pipeline.pinpoint.delivery import block_for
 from pipeline.sandbox.endpoints import (
     BLOCK_CHANNEL,
     Endpoint,

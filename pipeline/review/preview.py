@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.audience import User, load_audience
-from pipeline.delivery import CHANNELS, Delivered, channels_of, deliver
 from pipeline.errors import InputError
 from pipeline.message import load_message
+from pipeline.pinpoint.delivery import CHANNELS, Delivered, channels_of, deliver
 from pipeline.project import resolve_audience, resolve_message, templates_root
-from pipeline.render import MessageRenderer
+from pipeline.render.renderer import MessageRenderer
 
 # Names people use for a channel besides Pinpoint's own: FCM is what GCM became.
 CHANNEL_ALIASES = {"FCM": "GCM", "APNS_SANDBOX": "APNS"}

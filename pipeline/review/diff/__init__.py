@@ -11,9 +11,9 @@ into text, Markdown for a pull request, or JSON.
 - ``formats``, ``markdown``, ``wording``: the report as text, JSON and Markdown.
 """
 
-from pipeline.diff.formats import format_json, format_text
-from pipeline.diff.markdown import format_markdown
-from pipeline.diff.model import (
+from pipeline.review.diff.formats import format_json, format_text
+from pipeline.review.diff.markdown import format_markdown
+from pipeline.review.diff.model import (
     ChangeGroup,
     ChannelDiff,
     Comparison,
@@ -22,7 +22,7 @@ from pipeline.diff.model import (
     Shown,
     UserSet,
 )
-from pipeline.diff.sides import diff_messages
+from pipeline.review.diff.sides import diff_messages
 
 __all__ = [
     "ChangeGroup",

@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 from pipeline.api import to_json
-from pipeline.journal.records import (
+from pipeline.send.journal.records import (
     ACCEPTED,
     ANSWERED,
     IN_FLIGHT,

@@ -6,7 +6,7 @@ import difflib
 import json
 import re
 
-from pipeline.diff.model import (
+from pipeline.review.diff.model import (
     HEAD_LABEL,
     ChangeGroup,
     ChannelDiff,

@@ -17,9 +17,19 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pipeline.dispatch import Monitor, QuietMonitor, send_requests
 from pipeline.errors import InputError, SendError
-from pipeline.journal import (
+from pipeline.project import message_name, resolve_audience, resolve_message
+from pipeline.render.renderer import render_requests
+from pipeline.send.client import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_MAX_ATTEMPTS,
+    SANDBOX_CREDENTIALS,
+    SANDBOX_REGION,
+    PinpointClient,
+    create_client,
+)
+from pipeline.send.dispatch import Monitor, QuietMonitor, send_requests
+from pipeline.send.journal import (
     AWS_TARGET,
     DEFAULT_JOURNAL,
     FINISHED,
@@ -30,18 +40,8 @@ from pipeline.journal import (
     Run,
     RunSpec,
 )
-from pipeline.project import message_name, resolve_audience, resolve_message
-from pipeline.render import render_requests
-from pipeline.results import Summary, summarize
-from pipeline.retry import DEFAULT_DELIVERY_ATTEMPTS, Backoff
-from pipeline.send import (
-    DEFAULT_CONCURRENCY,
-    DEFAULT_MAX_ATTEMPTS,
-    SANDBOX_CREDENTIALS,
-    SANDBOX_REGION,
-    PinpointClient,
-    create_client,
-)
+from pipeline.send.results import Summary, summarize
+from pipeline.send.retry import DEFAULT_DELIVERY_ATTEMPTS, Backoff
 
 
 class RunStopped(SendError):

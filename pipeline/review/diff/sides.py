@@ -17,12 +17,9 @@ from datetime import datetime
 from pathlib import Path
 
 from pipeline.audience import Audience, User, load_audience
-from pipeline.delivery import channels_of
-from pipeline.diff.compare import Side, SideFailed, compare
-from pipeline.diff.model import HEAD_LABEL, DiffReport, MessageDiff, Status
 from pipeline.errors import AudienceError, InputError, PipelineError
-from pipeline.gitref import Revision, exists_at, export_paths, find_revision, is_tracked
 from pipeline.message import Message, load_message
+from pipeline.pinpoint.delivery import channels_of
 from pipeline.project import (
     AUDIENCE_SUFFIXES,
     AUDIENCES_DIR,
@@ -32,7 +29,10 @@ from pipeline.project import (
     resolve_audience,
     templates_root,
 )
-from pipeline.render import MessageRenderer
+from pipeline.render.renderer import MessageRenderer
+from pipeline.review.diff.compare import Side, SideFailed, compare
+from pipeline.review.diff.model import HEAD_LABEL, DiffReport, MessageDiff, Status
+from pipeline.review.gitref import Revision, exists_at, export_paths, find_revision, is_tracked
 
 
 def diff_messages(

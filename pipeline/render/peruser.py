@@ -18,7 +18,7 @@ from pipeline.api import EndpointSendConfiguration
 from pipeline.audience import User
 from pipeline.errors import TemplateError
 from pipeline.message import Message
-from pipeline.templating import PipelineEnvironment, template_error
+from pipeline.render.templating import PipelineEnvironment, template_error
 from pipeline.yamlfile import YamlPath
 
 # Separates the per-user fields in the one rendered string; a user whose data contains it

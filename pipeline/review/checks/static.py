@@ -12,10 +12,10 @@ import difflib
 from dataclasses import dataclass
 from typing import Any, Final
 
-from pipeline.checks.findings import CHECKS, FindingCollector
-from pipeline.checks.templates import TemplateScan
-from pipeline.delivery import CHANNEL_BLOCKS, PUSH_CHANNELS, block_for
 from pipeline.message import Message
+from pipeline.pinpoint.delivery import CHANNEL_BLOCKS, PUSH_CHANNELS, block_for
+from pipeline.review.checks.findings import CHECKS, FindingCollector
+from pipeline.review.checks.templates import TemplateScan
 
 DEFAULT_SMS_MAX_PARTS: Final = 3
 # The channels whose title and body the per-user overrides replace (see delivery.deliver).

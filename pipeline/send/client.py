@@ -35,8 +35,8 @@ from botocore.exceptions import (
 )
 
 from pipeline.errors import InputError, SendError
-from pipeline.journal import Claimed
-from pipeline.ratelimit import RateLimiter
+from pipeline.send.journal import Claimed
+from pipeline.send.ratelimit import RateLimiter
 
 DEFAULT_CONCURRENCY: Final = 64
 DEFAULT_MAX_ATTEMPTS: Final = 10

@@ -19,7 +19,7 @@ Modules: ``records`` (states and values), ``schema`` (the tables), ``ledger`` (r
 and answers), ``store`` (``Journal``: opening the file, and runs).
 """
 
-from pipeline.journal.records import (
+from pipeline.send.journal.records import (
     ACCEPTED,
     ANSWERED,
     AWS_TARGET,
@@ -45,7 +45,7 @@ from pipeline.journal.records import (
     RunSpec,
     Unknown,
 )
-from pipeline.journal.store import Journal
+from pipeline.send.journal.store import Journal
 
 __all__ = [
     "ACCEPTED",

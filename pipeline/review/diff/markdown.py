@@ -11,8 +11,8 @@ import html
 import re
 from collections.abc import Iterator
 
-from pipeline.diff.model import HEAD_LABEL, DiffReport, MessageDiff
-from pipeline.diff.wording import (
+from pipeline.review.diff.model import HEAD_LABEL, DiffReport, MessageDiff
+from pipeline.review.diff.wording import (
     audience,
     channel_summary,
     code,

@@ -10,8 +10,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pipeline.diff.model import HEAD_LABEL, ChannelDiff, DiffReport, MessageDiff, Shown, UserSet
-from pipeline.diff.wording import (
+from pipeline.review.diff.model import (
+    HEAD_LABEL,
+    ChannelDiff,
+    DiffReport,
+    MessageDiff,
+    Shown,
+    UserSet,
+)
+from pipeline.review.diff.wording import (
     audience,
     channel_summary,
     counts,

@@ -15,7 +15,7 @@ from difflib import SequenceMatcher
 from functools import lru_cache
 from typing import Final
 
-from pipeline.diff.model import ChangeGroup, ChannelDiff, Shown
+from pipeline.review.diff.model import ChangeGroup, ChannelDiff, Shown
 
 
 @dataclass(slots=True)

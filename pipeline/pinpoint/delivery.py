@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from pipeline.api import to_json
-from pipeline.sms import SmsAnalysis, analyze_sms
+from pipeline.pinpoint.sms import SmsAnalysis, analyze_sms
 
 CHANNELS: Final = ("SMS", "APNS", "GCM", "ADM", "BAIDU", "EMAIL", "VOICE")
 PUSH_CHANNELS: Final = frozenset({"APNS", "GCM", "ADM", "BAIDU"})

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from pipeline.api import to_json
-from pipeline.journal import Claimed, Outbound, ResultRow
-from pipeline.results import RETRYABLE
+from pipeline.send.journal import Claimed, Outbound, ResultRow
+from pipeline.send.results import RETRYABLE
 
 # SendMessages takes at most 100 recipients (addresses and endpoints) per request.
 MAX_RECIPIENTS: Final = 100

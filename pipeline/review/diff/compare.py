@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from pipeline.audience import User
-from pipeline.delivery import CHANNELS, Delivered, deliver
-from pipeline.diff.groups import ChannelTally
-from pipeline.diff.model import Comparison, Shown, UserSet
 from pipeline.errors import PipelineError
-from pipeline.render import MessageRenderer, RenderedUser
+from pipeline.pinpoint.delivery import CHANNELS, Delivered, deliver
+from pipeline.render.renderer import MessageRenderer, RenderedUser
+from pipeline.review.diff.groups import ChannelTally
+from pipeline.review.diff.model import Comparison, Shown, UserSet
 
 
 @dataclass(frozen=True, slots=True)

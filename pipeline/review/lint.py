@@ -25,10 +25,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pipeline.audience import load_audience
-from pipeline.checks.findings import CHECKS, Check, Finding, FindingCollector, Severity
-from pipeline.checks.static import check_message, read_settings
-from pipeline.checks.templates import scan_message
-from pipeline.checks.users import UserChecks
 from pipeline.errors import AudienceError, InputError, MessageError
 from pipeline.message import Message, load_message
 from pipeline.project import (
@@ -38,8 +34,12 @@ from pipeline.project import (
     resolve_message,
     templates_root,
 )
-from pipeline.render import MessageRenderer
-from pipeline.templating import locale_chain, make_environment
+from pipeline.render.renderer import MessageRenderer
+from pipeline.render.templating import locale_chain, make_environment
+from pipeline.review.checks.findings import CHECKS, Check, Finding, FindingCollector, Severity
+from pipeline.review.checks.static import check_message, read_settings
+from pipeline.review.checks.templates import scan_message
+from pipeline.review.checks.users import UserChecks
 
 __all__ = [
     "CHECKS",

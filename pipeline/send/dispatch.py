@@ -27,11 +27,11 @@ from types import FrameType
 from typing import Protocol
 
 from pipeline.errors import SendError
-from pipeline.journal import ANSWERED, STOPPED, Answer, Claimed, Journal, Queued
-from pipeline.results import endpoints_results, users_results
-from pipeline.retry import DEFAULT_DELIVERY_ATTEMPTS, Backoff, plan_retries
-from pipeline.send import DEFAULT_CONCURRENCY, CallFailure, PinpointClient, call, classify
-from pipeline.send import request_id as aws_request_id
+from pipeline.send.client import DEFAULT_CONCURRENCY, CallFailure, PinpointClient, call, classify
+from pipeline.send.client import request_id as aws_request_id
+from pipeline.send.journal import ANSWERED, STOPPED, Answer, Claimed, Journal, Queued
+from pipeline.send.results import endpoints_results, users_results
+from pipeline.send.retry import DEFAULT_DELIVERY_ATTEMPTS, Backoff, plan_retries
 
 # A call that still fails after botocore's own retries (throttling, 5xx, network) goes back
 # to the queue this many times, after a pause, before the run stops.

@@ -16,12 +16,12 @@ from jinja2 import meta
 
 from pipeline.api import ApiRequest, EndpointSendConfiguration, Envelope, to_json, validate_request
 from pipeline.audience import User, load_audience
-from pipeline.batch import RequestBatcher
 from pipeline.errors import AudienceError, InputError, TemplateError
 from pipeline.message import Message, load_message
-from pipeline.peruser import PerUserTemplate, compile_field, dotted
 from pipeline.project import resolve_audience, resolve_message, templates_root
-from pipeline.templating import PipelineEnvironment, make_environment, template_error
+from pipeline.render.batch import RequestBatcher
+from pipeline.render.peruser import PerUserTemplate, compile_field, dotted
+from pipeline.render.templating import PipelineEnvironment, make_environment, template_error
 from pipeline.yamlfile import YamlPath
 
 USER_OUT_OF_SCOPE = (

@@ -17,11 +17,11 @@ import jinja2
 from jinja2 import nodes
 from jinja2.loaders import split_template_path
 
-from pipeline.delivery import placeholders
 from pipeline.errors import TemplateError
 from pipeline.message import Message
-from pipeline.peruser import compile_field, dotted
-from pipeline.templating import PipelineEnvironment, locale_chain, template_error
+from pipeline.pinpoint.delivery import placeholders
+from pipeline.render.peruser import compile_field, dotted
+from pipeline.render.templating import PipelineEnvironment, locale_chain, template_error
 from pipeline.yamlfile import YamlPath
 
 # The locale part of a translated file name: body.fr.j2, body.fr-CA.j2, body.zh-Hant.j2.

@@ -19,21 +19,21 @@ import jinja2
 
 from pipeline.api import EndpointSendConfiguration
 from pipeline.audience import User
-from pipeline.checks.findings import USER_SAMPLE, FindingCollector, Key
-from pipeline.checks.received import (
+from pipeline.errors import TemplateError
+from pipeline.message import Message
+from pipeline.pinpoint.delivery import channels_of, deliver
+from pipeline.render.peruser import PerUserTemplate, compile_field, dotted
+from pipeline.render.renderer import USER_OUT_OF_SCOPE, render_envelope, template_scope
+from pipeline.render.templating import PipelineEnvironment, make_environment, template_error
+from pipeline.review.checks.findings import USER_SAMPLE, FindingCollector, Key
+from pipeline.review.checks.received import (
     DeliveryChecks,
     check_envelope,
     json_error,
     sms_template_is_gsm,
 )
-from pipeline.checks.static import LintSettings
-from pipeline.checks.templates import TemplateScan
-from pipeline.delivery import channels_of, deliver
-from pipeline.errors import TemplateError
-from pipeline.message import Message
-from pipeline.peruser import PerUserTemplate, compile_field, dotted
-from pipeline.render import USER_OUT_OF_SCOPE, render_envelope, template_scope
-from pipeline.templating import PipelineEnvironment, make_environment, template_error
+from pipeline.review.checks.static import LintSettings
+from pipeline.review.checks.templates import TemplateScan
 from pipeline.yamlfile import YamlPath
 
 USER_IN_BLOCK = (

@@ -7,17 +7,17 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from pipeline.api import EndpointSendConfiguration
-from pipeline.checks.findings import FindingCollector, Key
-from pipeline.checks.static import (
+from pipeline.message import Message
+from pipeline.pinpoint.delivery import Delivered, block_for, leftover_braces
+from pipeline.pinpoint.sms import analyze_sms
+from pipeline.review.checks.findings import FindingCollector, Key
+from pipeline.review.checks.static import (
     LINKING_ACTIONS,
     OVERRIDDEN_CHANNELS,
     LintSettings,
     declared_substitutions,
 )
-from pipeline.checks.templates import TemplateScan
-from pipeline.delivery import Delivered, block_for, leftover_braces
-from pipeline.message import Message
-from pipeline.sms import analyze_sms
+from pipeline.review.checks.templates import TemplateScan
 from pipeline.yamlfile import YamlPath
 
 # Longest leftover fragment quoted in a finding.

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Final
 
-from pipeline.journal import (
+from pipeline.send.journal import (
     UNKNOWN_STATUS,
     FinalResult,
     Journal,

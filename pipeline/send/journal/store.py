@@ -12,8 +12,8 @@ from pathlib import Path
 
 from pipeline.api import ApiRequest, encode_request
 from pipeline.errors import InputError
-from pipeline.journal.ledger import Ledger
-from pipeline.journal.records import (
+from pipeline.send.journal.ledger import Ledger
+from pipeline.send.journal.records import (
     ACCEPTED,
     ANSWERED,
     FINISHED,
@@ -30,7 +30,7 @@ from pipeline.journal.records import (
     alive,
     duplicate_error,
 )
-from pipeline.journal.schema import RUN_COLUMNS, SCHEMA
+from pipeline.send.journal.schema import RUN_COLUMNS, SCHEMA
 
 
 def _utc_now() -> datetime:

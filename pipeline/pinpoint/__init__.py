@@ -1,0 +1,1 @@
+"""What Amazon Pinpoint does: limits, statuses, channel rules, delivery emulation, SMS."""

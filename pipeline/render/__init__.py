@@ -1,0 +1,1 @@
+"""Rendering: messages and audiences into validated API requests, offline."""

@@ -1,0 +1,1 @@
+"""Reviewing: preview, lint and diff of what each recipient receives."""

@@ -1,0 +1,1 @@
+"""Sending: runs, the journal, concurrent dispatch through boto3, retries and results."""
