@@ -19,8 +19,6 @@ from pipeline.errors import RequestError
 
 SERVICE = "pinpoint"
 OPERATION = "SendUsersMessages"
-MAX_USERS_PER_REQUEST = 100
-MAX_PAYLOAD_BYTES = 7 * 1024 * 1024
 
 
 class EndpointSendConfiguration(TypedDict, total=False):

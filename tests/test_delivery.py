@@ -3,15 +3,9 @@ from typing import Any
 
 import pytest
 
-from pipeline.pinpoint.delivery import (
-    CHANNELS,
-    PUSH_CHANNELS,
-    block_for,
-    channels_of,
-    deliver,
-    leftover_braces,
-    placeholders,
-)
+from pipeline.pinpoint.channels import CHANNELS, PUSH_CHANNELS, block_for, channels_of
+from pipeline.pinpoint.compose import leftover_braces, placeholders
+from pipeline.pinpoint.delivery import deliver
 
 PUSH = ["APNS", "GCM", "ADM", "BAIDU"]
 PUSH_BLOCKS = {

@@ -2,34 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any, Final
 
 from pipeline.api import to_json
+from pipeline.pinpoint.channels import CHANNEL_BLOCKS, CHANNELS, PUSH_CHANNELS, block_for
+from pipeline.pinpoint.compose import compose
+from pipeline.pinpoint.limits import PUSH_PAYLOAD_LIMITS
 from pipeline.pinpoint.sms import SmsAnalysis, analyze_sms
-
-CHANNELS: Final = ("SMS", "APNS", "GCM", "ADM", "BAIDU", "EMAIL", "VOICE")
-PUSH_CHANNELS: Final = frozenset({"APNS", "GCM", "ADM", "BAIDU"})
-CHANNEL_BLOCKS: Final = {
-    "SMS": "SMSMessage",
-    "APNS": "APNSMessage",
-    "GCM": "GCMMessage",
-    "ADM": "ADMMessage",
-    "BAIDU": "BaiduMessage",
-    "EMAIL": "EmailMessage",
-    "VOICE": "VoiceMessage",
-}
-DEFAULT_PUSH_BLOCK: Final = "DefaultPushNotificationMessage"
-DEFAULT_BLOCK: Final = "DefaultMessage"
-# Push services' payload limits in bytes: APNs, FCM and Baidu 4 KB, ADM 6 KB.
-PAYLOAD_LIMITS: Final = {"APNS": 4096, "GCM": 4096, "BAIDU": 4096, "ADM": 6144}
-
-_OVERRIDDEN: Final = frozenset({"ADM", "APNS", "BAIDU", "GCM", "SMS"})
-_TITLED: Final = frozenset({"ADM", "APNS", "BAIDU", "GCM", "EMAIL"})
-_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_.\-]+)\s*\}\}")
-# Closed fragments may span lines; an unclosed opener is reported up to the end of its line.
-_LEFTOVER = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{\{[^\n]*|\{%[^\n]*", re.DOTALL)
 
 Block = dict[str, Any]
 
@@ -75,39 +55,6 @@ class Delivered:
         )
 
 
-def block_for(message_configuration: dict[str, Any], channel: str) -> str | None:
-    """The name of the block that supplies ``channel``'s message, or None if none does.
-
-    A channel's own block wins; a push channel then takes ``DefaultPushNotificationMessage``;
-    any channel then takes ``DefaultMessage``, which AWS calls "the default message for all
-    channels", so it reaches push channels when there is no push default, and EMAIL and
-    VOICE too. A block present as ``None`` counts as absent.
-    """
-    own = CHANNEL_BLOCKS[channel]
-    if message_configuration.get(own) is not None:
-        return own
-    if channel in PUSH_CHANNELS and message_configuration.get(DEFAULT_PUSH_BLOCK) is not None:
-        return DEFAULT_PUSH_BLOCK
-    if message_configuration.get(DEFAULT_BLOCK) is not None:
-        return DEFAULT_BLOCK
-    return None
-
-
-def channels_of(message_configuration: dict[str, Any]) -> list[str]:
-    """The channel types a ``MessageConfiguration`` reaches, in ``CHANNELS`` order."""
-    return [c for c in CHANNELS if block_for(message_configuration, c) is not None]
-
-
-def placeholders(text: str) -> list[str]:
-    """The distinct placeholder names (``{{Name}}``, ``{{ Name }}``) in a text, in order."""
-    return list(dict.fromkeys(_PLACEHOLDER.findall(text)))
-
-
-def leftover_braces(text: str) -> list[str]:
-    """Every ``{{...}}`` or ``{%...%}`` fragment in a text, unclosed openers included."""
-    return _LEFTOVER.findall(text)
-
-
 def deliver(request: dict[str, Any], user_id: str, channel: str) -> Delivered:
     """Emulate what Pinpoint sends to ``user_id``'s endpoints of type ``channel``.
 
@@ -116,18 +63,8 @@ def deliver(request: dict[str, Any], user_id: str, channel: str) -> Delivered:
 
     - Block: see ``block_for``. Blocks are not merged field by field (undocumented): an
       ``APNSMessage`` without ``Body`` delivers no body even when a default block has one.
-    - Content: the user's ``RawContent``, else the push block's own ``RawContent``, replaces
-      everything, on every channel, verbatim (no substitution). Else ``BodyOverride`` and
-      ``TitleOverride`` replace the block's body and title on ADM, APNS, BAIDU, GCM and SMS,
-      the channels AWS documents them for; EMAIL and VOICE keep the block's text. SMS and
-      VOICE have no title; an email's title is its subject.
-    - Placeholders ``{{Name}}`` in the title and body (from the block or an override) are
-      filled from the user's ``Substitutions``, then the chosen block's ``Substitutions``;
-      default blocks are not consulted, so the lint flags a placeholder only they would
-      fill. A list gives its first value (multi-value behaviour is undocumented); an empty
-      list counts as no value. A placeholder without a value is left as written (Pinpoint
-      may blank it, as Handlebars does): the preview shows the gap and ``unfilled`` names
-      it.
+    - Text: ``pipeline.pinpoint.compose``'s rules (RawContent, overrides, placeholders);
+      the preview shows a placeholder without a value as written and ``unfilled`` names it.
 
     Args:
         request: A SendUsersMessageRequest body, trusted to match the API model.
@@ -146,42 +83,13 @@ def deliver(request: dict[str, Any], user_id: str, channel: str) -> Delivered:
     if name is None:
         raise ValueError(f"no block of MessageConfiguration reaches channel {channel}")
     block: Block = configuration[name]
-    limit = PAYLOAD_LIMITS.get(channel)
-
-    raw_content = config.get("RawContent")
-    if raw_content is None:
-        raw_content = block.get("RawContent")
-    if raw_content is not None:
-        size = len(raw_content.encode())
-        return Delivered(channel, name, None, None, True, {}, (), raw_content, size, limit, None)
-
-    title, body = _block_text(channel, block)
-    if channel in _OVERRIDDEN:
-        title = config.get("TitleOverride", title)
-        body = config.get("BodyOverride", body)
-    if channel not in _TITLED:
-        title = None
-
-    applied: dict[str, str] = {}
-    unfilled: list[str] = []
-    user_values = config.get("Substitutions") or {}
-    block_values = block.get("Substitutions") or {}
-
-    def fill(match: re.Match[str]) -> str:
-        key = match.group(1)
-        for source in (user_values, block_values):
-            values = source.get(key)
-            if values:
-                value = applied[key] = str(values[0])
-                return value
-        unfilled.append(key)
-        return match.group(0)
-
-    # The "{{" test skips the regex engine for the common text without placeholders.
-    if title is not None and "{{" in title:
-        title = _PLACEHOLDER.sub(fill, title)
-    if body is not None and "{{" in body:
-        body = _PLACEHOLDER.sub(fill, body)
+    limit = PUSH_PAYLOAD_LIMITS.get(channel)
+    text = compose(channel, block, config)
+    if text.raw:
+        raw = text.body or ""
+        size = len(raw.encode())
+        return Delivered(channel, name, None, None, True, {}, (), raw, size, limit, None)
+    title, body = text.title, text.body
 
     payload = None
     if channel in PUSH_CHANNELS:
@@ -193,26 +101,13 @@ def deliver(request: dict[str, Any], user_id: str, channel: str) -> Delivered:
         title=title,
         body=body,
         raw=False,
-        substitutions=applied,
-        unfilled=tuple(dict.fromkeys(unfilled)),
+        substitutions=text.substitutions,
+        unfilled=text.unfilled,
         payload=payload,
         payload_bytes=None if payload is None else len(payload.encode()),
         payload_limit=limit,
         sms=analyze_sms(body) if channel == "SMS" and body is not None else None,
     )
-
-
-def _block_text(channel: str, block: Block) -> tuple[str | None, str | None]:
-    """A block's own title and body; an email's come from ``SimpleEmail`` when it has one."""
-    title: str | None = block.get("Title")
-    body: str | None = block.get("Body")
-    simple = block.get("SimpleEmail") if channel == "EMAIL" else None
-    if simple:
-        title = (simple.get("Subject") or {}).get("Data", title)
-        if body is None:
-            part = simple.get("TextPart") or simple.get("HtmlPart") or {}
-            body = part.get("Data")
-    return title, body
 
 
 def push_payload(

@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from pipeline.api import (
-    MAX_USERS_PER_REQUEST,
     ApiRequest,
     EndpointSendConfiguration,
     Envelope,
@@ -20,9 +19,8 @@ from pipeline.api import (
     to_json,
 )
 from pipeline.errors import RequestError
+from pipeline.pinpoint.limits import MAX_RECIPIENTS_PER_REQUEST, MAX_REQUEST_BYTES
 
-# The API's limit is "7 MB"; 7,000,000 bytes keeps under it whichever megabyte AWS means.
-MAX_REQUEST_BYTES = 7_000_000
 _USERS_KEY_BYTES = len(',"Users":{}') + 2
 
 
@@ -38,7 +36,7 @@ class RequestBatcher:
     """Packs users into requests; ``add`` returns a request whenever one is complete."""
 
     app_id: str
-    max_users: int = MAX_USERS_PER_REQUEST
+    max_users: int = MAX_RECIPIENTS_PER_REQUEST
     max_request_bytes: int = MAX_REQUEST_BYTES
     _open: dict[str, _OpenBatch] = field(default_factory=dict)
 

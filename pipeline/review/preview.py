@@ -17,7 +17,8 @@ from typing import Any
 from pipeline.audience import User, load_audience
 from pipeline.errors import InputError
 from pipeline.message import load_message
-from pipeline.pinpoint.delivery import CHANNELS, Delivered, channels_of, deliver
+from pipeline.pinpoint.channels import CHANNELS, channels_of
+from pipeline.pinpoint.delivery import Delivered, deliver
 from pipeline.project import resolve_audience, resolve_message, templates_root
 from pipeline.render.renderer import MessageRenderer
 

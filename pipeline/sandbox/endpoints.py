@@ -41,20 +41,17 @@ from pathlib import Path
 from typing import Any, Final, Literal
 
 from pipeline.errors import InputError
-from pipeline.pinpoint.delivery import CHANNEL_BLOCKS, CHANNELS, PUSH_CHANNELS
+from pipeline.pinpoint.channels import (
+    CHANNEL_BLOCKS,
+    CHANNELS,
+    DEFAULT_BLOCK,
+    DEFAULT_PUSH_BLOCK,
+    ENDPOINT_CHANNELS,
+    PUSH_CHANNELS,
+)
+from pipeline.pinpoint.limits import MAX_ENDPOINTS_PER_USER
 from pipeline.yamlfile import YamlPath, load_yaml_with_lines, read_text
 
-MAX_ENDPOINTS_PER_USER: Final = 15
-# Endpoint channel types that Pinpoint reaches through a MessageConfiguration block, and the
-# block channel each one reads (the APNS variants all read APNSMessage).
-BLOCK_CHANNEL: Final = {
-    **{channel: channel for channel in CHANNELS},
-    "APNS_SANDBOX": "APNS",
-    "APNS_VOIP": "APNS",
-    "APNS_VOIP_SANDBOX": "APNS",
-}
-_DEFAULT_PUSH: Final = "DefaultPushNotificationMessage"
-_DEFAULT: Final = "DefaultMessage"
 _ENDPOINT_KEYS: Final = ("id", "channel", "address", "opt_out", "active")
 
 Unlisted = Literal["none", "synthetic"]
@@ -76,9 +73,10 @@ class Endpoint:
 def synthetic_channels(configuration: Mapping[str, Any]) -> tuple[str, ...]:
     """The channels of the synthetic endpoints for a ``MessageConfiguration``."""
     channels = [c for c in CHANNELS if configuration.get(CHANNEL_BLOCKS[c]) is not None]
-    if configuration.get(_DEFAULT_PUSH) is not None and not PUSH_CHANNELS.intersection(channels):
+    has_push = PUSH_CHANNELS.intersection(channels)
+    if configuration.get(DEFAULT_PUSH_BLOCK) is not None and not has_push:
         channels.append("GCM")
-    if configuration.get(_DEFAULT) is not None and not channels:
+    if configuration.get(DEFAULT_BLOCK) is not None and not channels:
         channels.append("SMS")
     return tuple(channels)
 
@@ -227,12 +225,12 @@ def _endpoint(item: Any, where: YamlPath, user_id: str, fail: _Fail) -> Endpoint
                 user_id=user_id,
                 fix="quote it" if key in item else f"add '{key}:'",
             )
-    if item["channel"] not in BLOCK_CHANNEL:
+    if item["channel"] not in ENDPOINT_CHANNELS:
         raise fail(
             f"unknown channel {item['channel']!r}",
             (*where, "channel"),
             user_id=user_id,
-            fix=f"use one of {', '.join(BLOCK_CHANNEL)}",
+            fix=f"use one of {', '.join(ENDPOINT_CHANNELS)}",
         )
     for key in ("opt_out", "active"):
         if not isinstance(item.get(key, True), bool):

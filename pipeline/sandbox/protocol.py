@@ -23,9 +23,8 @@ from botocore.model import StructureShape
 from botocore.validate import ParamValidator
 
 from pipeline.api import to_json
+from pipeline.pinpoint.limits import MAX_RECIPIENTS_PER_REQUEST
 
-MAX_PAYLOAD_BYTES: Final = 7 * 1024 * 1024
-MAX_RECIPIENTS: Final = 100
 SEND_USERS_MESSAGES: Final = "SendUsersMessages"
 SEND_MESSAGES: Final = "SendMessages"
 
@@ -118,9 +117,10 @@ def parse_request(route: Route, body: bytes) -> dict[str, Any]:
         count = len(payload["Users"])
     else:
         count = len(payload.get("Addresses") or {}) + len(payload.get("Endpoints") or {})
-    if count > MAX_RECIPIENTS:
+    if count > MAX_RECIPIENTS_PER_REQUEST:
         raise BadRequest(
-            f"A request can address at most {MAX_RECIPIENTS} recipients; this one has {count}."
+            f"A request can address at most {MAX_RECIPIENTS_PER_REQUEST} recipients;"
+            f" this one has {count}."
         )
     return payload
 

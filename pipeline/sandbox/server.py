@@ -16,10 +16,10 @@ import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
+from pipeline.pinpoint.limits import MAX_PAYLOAD_BYTES
 from pipeline.sandbox.faults import EndpointDraws, FaultPlan, RequestFault
 from pipeline.sandbox.protocol import (
     ERRORS,
-    MAX_PAYLOAD_BYTES,
     BadRequest,
     Route,
     encode,

@@ -3,7 +3,7 @@
 For each user (SendUsersMessages) or address / endpoint (SendMessages), in request order:
 
 - An endpoint whose channel no block of ``MessageConfiguration`` reaches is not sent to
-  (the block rules are ``pipeline.pinpoint.delivery.block_for``'s). A user without endpoints gets
+  (the block rules are ``pipeline.pinpoint.channels.block_for``'s). A user without endpoints gets
   ``{"": PERMANENT_FAILURE 400 "No endpoints found for userId."}``; a user whose endpoints
   are all unreachable gets an empty map.
 - Then, for each endpoint: ``OPT_OUT`` (400) if it is opted out (endpoints file or
@@ -12,49 +12,32 @@ For each user (SendUsersMessages) or address / endpoint (SendMessages), in reque
   ``THROTTLED`` (429) or ``TEMPORARY_FAILURE`` (500) as the endpoint faults draw; else
   ``SUCCESSFUL`` (200, "MessageId: ...") and a row for the store.
 
-The recorded title and body follow ``pipeline.pinpoint.delivery.deliver``'s reading of the docs: the
-user's ``RawContent``, else the push block's, verbatim as the body; else the block's
-``Title``/``Body`` (an email's ``SimpleEmail`` subject and text), replaced by
-``TitleOverride``/``BodyOverride`` on ADM, APNS, BAIDU, GCM and SMS; no title on SMS and
-VOICE; ``{{Name}}`` filled from the user's ``Substitutions`` then the block's (first value of
-a list; a placeholder without a value stays as written).
+The recorded title and body are ``pipeline.pinpoint.compose``'s, the same composition the
+preview shows.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 from pipeline.api import to_json
-from pipeline.pinpoint.delivery import block_for
-from pipeline.sandbox.endpoints import (
-    BLOCK_CHANNEL,
-    Endpoint,
-    EndpointDirectory,
-    synthetic_channels,
-)
+from pipeline.pinpoint.channels import ENDPOINT_CHANNELS, block_for
+from pipeline.pinpoint.compose import compose
+from pipeline.pinpoint.limits import NO_ENDPOINTS_ANSWER, SUCCESSFUL
+from pipeline.sandbox.endpoints import Endpoint, EndpointDirectory, synthetic_channels
 from pipeline.sandbox.faults import EndpointDraws, EndpointFault, FaultPlan
 from pipeline.sandbox.protocol import new_message_id
 from pipeline.sandbox.store import Row
 
 Json = dict[str, Any]
 
-NO_ENDPOINTS: Final = {
-    "DeliveryStatus": "PERMANENT_FAILURE",
-    "StatusCode": 400,
-    "StatusMessage": "No endpoints found for userId.",
-}
 _FAILURES: Final = {
     "OPT_OUT": (400, "The endpoint has opted out."),
     "DUPLICATE": (400, "The request already delivered a message to this address."),
     EndpointFault.THROTTLED: (429, "Throttled: the endpoint's rate limit was exceeded."),
     EndpointFault.TEMPORARY_FAILURE: (500, "Temporary failure; retry later."),
 }
-_OVERRIDDEN: Final = frozenset({"ADM", "APNS", "BAIDU", "GCM", "SMS"})
-_TITLED: Final = frozenset({"ADM", "APNS", "BAIDU", "GCM", "EMAIL"})
-_PLACEHOLDER: Final = re.compile(r"\{\{\s*([A-Za-z0-9_.\-]+)\s*\}\}")
 
 
 @dataclass(slots=True)
@@ -81,7 +64,7 @@ def send_users_messages(
     for user_id, config in payload["Users"].items():
         endpoints = directory.endpoints_of(user_id, channels)
         if not endpoints:
-            result[user_id] = {"": dict(NO_ENDPOINTS)}
+            result[user_id] = {"": dict(NO_ENDPOINTS_ANSWER)}
             continue
         answers: Json = {}
         user_config = _UserConfig(config)
@@ -114,7 +97,7 @@ def send_messages(
     result: Json = {}
     for address, config in (payload.get("Addresses") or {}).items():
         channel = config.get("ChannelType")
-        if channel not in BLOCK_CHANNEL:
+        if channel not in ENDPOINT_CHANNELS:
             result[address] = _failure(400, f"ChannelType {channel} cannot be sent to.")
             continue
         endpoint = Endpoint(id=address, channel=channel, address=address)
@@ -185,7 +168,7 @@ class _Request:
         self._may_opt_out = plan.faults.opt_out_share > 0
         # Endpoint channel -> (block channel, the block that supplies its message or None).
         self._blocks: dict[str, tuple[str, Json | None]] = {}
-        for channel, block_channel in BLOCK_CHANNEL.items():
+        for channel, block_channel in ENDPOINT_CHANNELS.items():
             name = block_for(self.configuration, block_channel)
             block = None if name is None else self.configuration[name]
             self._blocks[channel] = (block_channel, block)
@@ -213,7 +196,7 @@ class _Request:
         if not endpoint.synthetic:
             self._delivered.add((endpoint.channel, endpoint.address))
         message_id = new_message_id()
-        title, body = compose(channel, block, config.config)
+        text = compose(channel, block, config.config)
         self.rows.append(
             (
                 self.request_id,
@@ -223,56 +206,15 @@ class _Request:
                 endpoint.channel,
                 endpoint.address,
                 message_id,
-                title,
-                body,
+                text.title,
+                text.body,
                 config.json,
             )
         )
         return {
             "Address": endpoint.address,
-            "DeliveryStatus": "SUCCESSFUL",
+            "DeliveryStatus": SUCCESSFUL,
             "MessageId": message_id,
             "StatusCode": 200,
             "StatusMessage": f"MessageId: {message_id}",
         }
-
-
-def compose(
-    channel: str, block: Mapping[str, Any], config: Mapping[str, Any]
-) -> tuple[str | None, str | None]:
-    """The title and body an endpoint of a block channel receives (rules in the docstring)."""
-    raw = config.get("RawContent")
-    if raw is None:
-        raw = block.get("RawContent")
-    if raw is not None:
-        return None, raw
-    title: str | None = block.get("Title")
-    body: str | None = block.get("Body")
-    if channel == "EMAIL":
-        simple = block.get("SimpleEmail")
-        if simple:
-            title = (simple.get("Subject") or {}).get("Data", title)
-            if body is None:
-                body = (simple.get("TextPart") or simple.get("HtmlPart") or {}).get("Data")
-    if channel in _OVERRIDDEN:
-        title = config.get("TitleOverride", title)
-        body = config.get("BodyOverride", body)
-    if channel not in _TITLED:
-        title = None
-    # The "{{" test skips the regex engine for the common text without placeholders.
-    if (title is None or "{{" not in title) and (body is None or "{{" not in body):
-        return title, body
-    sources = (config.get("Substitutions") or {}, block.get("Substitutions") or {})
-
-    def fill(match: re.Match[str]) -> str:
-        for source in sources:
-            values = source.get(match.group(1))
-            if values:
-                return str(values[0])
-        return match.group(0)
-
-    if title is not None:
-        title = _PLACEHOLDER.sub(fill, title)
-    if body is not None:
-        body = _PLACEHOLDER.sub(fill, body)
-    return title, body

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Final
 
+from pipeline.pinpoint.limits import SUCCESSFUL
 from pipeline.send.journal import (
     UNKNOWN_STATUS,
     FinalResult,
@@ -20,12 +21,6 @@ from pipeline.send.journal import (
     Unknown,
 )
 
-SUCCESSFUL: Final = "SUCCESSFUL"
-# Worth sending again to the same endpoint (TIMEOUT comes from older SDKs only).
-RETRYABLE: Final = frozenset({"THROTTLED", "TEMPORARY_FAILURE", "UNKNOWN_FAILURE", "TIMEOUT"})
-# Final as they are; any status Pinpoint may add later is treated as final too, because
-# re-sending on a status nobody knows could deliver twice.
-FINAL: Final = frozenset({SUCCESSFUL, "PERMANENT_FAILURE", "OPT_OUT", "DUPLICATE"})
 NOT_SENT: Final = "NOT_SENT"
 _MISSING: Final = "no result for this recipient in Pinpoint's answer"
 

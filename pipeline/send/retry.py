@@ -19,11 +19,9 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from pipeline.api import to_json
+from pipeline.pinpoint.limits import MAX_RECIPIENTS_PER_REQUEST, RETRYABLE_STATUSES
 from pipeline.send.journal import Claimed, Outbound, ResultRow
-from pipeline.send.results import RETRYABLE
 
-# SendMessages takes at most 100 recipients (addresses and endpoints) per request.
-MAX_RECIPIENTS: Final = 100
 DEFAULT_DELIVERY_ATTEMPTS: Final = 5
 _ENVELOPE: Final = ("MessageConfiguration", "Context", "TraceId", "TemplateConfiguration")
 
@@ -65,7 +63,7 @@ def plan_retries(
         now: The current time (seconds since the epoch).
     """
     attempt = claimed.attempt + 1
-    retryable = [row for row in results if row[2] in RETRYABLE]
+    retryable = [row for row in results if row[2] in RETRYABLE_STATUSES]
     if not retryable or attempt > max_attempts:
         return []
     named = {row[0] for row in results if row[1]}
@@ -81,8 +79,8 @@ def plan_retries(
     retry = _Retry(claimed, sent, attempt, now + backoff.delay(attempt - 1))
     planned = [retry.to_users(users)] if users else []
     items = list(endpoints.items())
-    for start in range(0, len(items), MAX_RECIPIENTS):
-        planned.append(retry.to_endpoints(dict(items[start : start + MAX_RECIPIENTS])))
+    for start in range(0, len(items), MAX_RECIPIENTS_PER_REQUEST):
+        planned.append(retry.to_endpoints(dict(items[start : start + MAX_RECIPIENTS_PER_REQUEST])))
     return planned
 
 

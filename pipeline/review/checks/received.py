@@ -8,12 +8,13 @@ from typing import Any, Final
 
 from pipeline.api import EndpointSendConfiguration
 from pipeline.message import Message
-from pipeline.pinpoint.delivery import Delivered, block_for, leftover_braces
+from pipeline.pinpoint.channels import OVERRIDDEN_CHANNELS, block_for
+from pipeline.pinpoint.compose import leftover_braces
+from pipeline.pinpoint.delivery import Delivered
 from pipeline.pinpoint.sms import analyze_sms
 from pipeline.review.checks.findings import FindingCollector, Key
 from pipeline.review.checks.static import (
     LINKING_ACTIONS,
-    OVERRIDDEN_CHANNELS,
     LintSettings,
     declared_substitutions,
 )

@@ -13,13 +13,11 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from pipeline.message import Message
-from pipeline.pinpoint.delivery import CHANNEL_BLOCKS, PUSH_CHANNELS, block_for
+from pipeline.pinpoint.channels import CHANNEL_BLOCKS, OVERRIDDEN_CHANNELS, block_for
 from pipeline.review.checks.findings import CHECKS, FindingCollector
 from pipeline.review.checks.templates import TemplateScan
 
 DEFAULT_SMS_MAX_PARTS: Final = 3
-# The channels whose title and body the per-user overrides replace (see delivery.deliver).
-OVERRIDDEN_CHANNELS: Final = PUSH_CHANNELS | {"SMS"}
 LINKING_ACTIONS: Final = ("URL", "DEEP_LINK")
 
 

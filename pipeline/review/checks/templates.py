@@ -19,7 +19,7 @@ from jinja2.loaders import split_template_path
 
 from pipeline.errors import TemplateError
 from pipeline.message import Message
-from pipeline.pinpoint.delivery import placeholders
+from pipeline.pinpoint.compose import placeholders
 from pipeline.render.peruser import compile_field, dotted
 from pipeline.render.templating import PipelineEnvironment, locale_chain, template_error
 from pipeline.yamlfile import YamlPath

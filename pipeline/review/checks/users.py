@@ -21,7 +21,8 @@ from pipeline.api import EndpointSendConfiguration
 from pipeline.audience import User
 from pipeline.errors import TemplateError
 from pipeline.message import Message
-from pipeline.pinpoint.delivery import channels_of, deliver
+from pipeline.pinpoint.channels import channels_of
+from pipeline.pinpoint.delivery import deliver
 from pipeline.render.peruser import PerUserTemplate, compile_field, dotted
 from pipeline.render.renderer import USER_OUT_OF_SCOPE, render_envelope, template_scope
 from pipeline.render.templating import PipelineEnvironment, make_environment, template_error

@@ -22,7 +22,8 @@ from typing import Any, Final
 
 from pipeline.audience import User
 from pipeline.errors import PipelineError
-from pipeline.pinpoint.delivery import CHANNELS, Delivered, deliver
+from pipeline.pinpoint.channels import CHANNELS
+from pipeline.pinpoint.delivery import Delivered, deliver
 from pipeline.render.renderer import MessageRenderer, RenderedUser
 from pipeline.review.diff.groups import ChannelTally
 from pipeline.review.diff.model import Comparison, Shown, UserSet

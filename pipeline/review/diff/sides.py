@@ -19,7 +19,7 @@ from pathlib import Path
 from pipeline.audience import Audience, User, load_audience
 from pipeline.errors import AudienceError, InputError, PipelineError
 from pipeline.message import Message, load_message
-from pipeline.pinpoint.delivery import channels_of
+from pipeline.pinpoint.channels import channels_of
 from pipeline.project import (
     AUDIENCE_SUFFIXES,
     AUDIENCES_DIR,
