@@ -1,13 +1,23 @@
 """The errors a user can cause, each one line long and carrying its exit code.
 
-PipelineError              exit code 1 unless a subclass says otherwise
-├── InputError             exit 2: invalid input or usage; nothing was sent or written
-│   ├── MessageError       message.yaml: syntax, unknown field, wrong type
-│   ├── TemplateError      a Jinja template: syntax, undefined value, bad output
-│   ├── AudienceError      an audience file: syntax, missing or duplicate id, no users
-│   └── RequestError       a built request that botocore's model rejects
-└── SendError              exit 3: a send stopped part-way; its journal allows a resume
+PipelineError                  exit code 1 unless a subclass says otherwise
+├── InputError                 exit 2: invalid input or usage; nothing was sent or written
+│   ├── MessageError           message.yaml: syntax, wrong type, wrong shape
+│   │   └── UnknownFieldError  a key, block or field the API does not have
+│   ├── TemplateError          a Jinja template fails to compile or render
+│   │   ├── TemplateSyntaxError    a Jinja syntax error
+│   │   ├── MissingTemplateError   an include, import or extends of a missing file
+│   │   └── UndefinedValueError    an undefined value
+│   │       └── UserInBlockError   ``user`` inside MessageConfiguration
+│   ├── AudienceError          an audience file: syntax, missing or duplicate id, no users
+│   ├── RequestError           a built request that botocore's model rejects
+│   └── DuplicateRunError      the same content was already sent (or is sending)
+└── SendError                  exit 3: a send stopped part-way; its journal allows a resume
+    ├── CredentialsError       no usable AWS credentials or profile, found before sending
+    ├── JournalError           the journal cannot be opened, read or written
+    └── RunStopped             a run stopped part-way: the cause, plus what was delivered
 
+Kinds are classes: code that tells errors apart uses ``isinstance``, never their text.
 Foreign errors (yaml, jinja2, botocore) are converted once, where they are met, with
 ``raise ... from exc``. The CLI prints ``Error: <str(error)>`` and exits with ``exit_code``.
 """
@@ -15,6 +25,7 @@ Foreign errors (yaml, jinja2, botocore) are converted once, where they are met, 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 
 class PipelineError(Exception):
@@ -74,8 +85,28 @@ class MessageError(InputError):
     more: tuple[MessageError, ...] = ()
 
 
+class UnknownFieldError(MessageError):
+    """A key, channel block or field that the API (or message.yaml) does not have."""
+
+
 class TemplateError(InputError):
     """A Jinja template does not compile or does not render."""
+
+
+class TemplateSyntaxError(TemplateError):
+    """A Jinja syntax error in message.yaml or a template file."""
+
+
+class MissingTemplateError(TemplateError):
+    """An include, import or extends names a template that does not exist."""
+
+
+class UndefinedValueError(TemplateError):
+    """A template uses a value that is not defined."""
+
+
+class UserInBlockError(UndefinedValueError):
+    """``user`` is used in MessageConfiguration, which every user of a request shares."""
 
 
 class AudienceError(InputError):
@@ -86,10 +117,42 @@ class RequestError(InputError):
     """A built request does not match the Pinpoint API model."""
 
 
+class DuplicateRunError(InputError):
+    """The same rendered content was already sent, or is being sent, to the same target."""
+
+
 class SendError(PipelineError):
     """A send stopped part-way; the journal keeps its state for a resume."""
 
     exit_code = 3
+
+
+class CredentialsError(SendError):
+    """No usable AWS credentials (or profile): found before anything is sent."""
+
+
+class JournalError(SendError):
+    """The journal cannot be opened, read or written, or another process holds it."""
+
+
+class RunStopped(SendError):
+    """A run stopped part-way: keeps the cause's place and text, plus what was delivered.
+
+    ``summary`` is the run's ``pipeline.send.results.Summary`` at the stop (typed loosely
+    here so this module imports nothing of the pipeline).
+    """
+
+    def __init__(self, cause: SendError, summary: Any) -> None:
+        super().__init__(
+            cause.what,
+            path=cause.path,
+            line=cause.line,
+            user_id=cause.user_id,
+            field=cause.field,
+            fix=cause.fix,
+        )
+        self.cause = cause
+        self.summary = summary
 
 
 def _one_line(text: str) -> str:

@@ -16,7 +16,7 @@ from typing import Any, NoReturn
 from botocore.model import ListShape, MapShape, Shape, StructureShape
 
 from pipeline import api
-from pipeline.errors import MessageError
+from pipeline.errors import MessageError, UnknownFieldError
 from pipeline.project import MESSAGE_FILE, message_name
 from pipeline.yamlfile import BLOCK_TEXT, YamlPath, load_yaml_with_lines, read_text
 
@@ -103,7 +103,10 @@ def load_message(root: Path, folder: Path) -> Message:
         with checker.part():
             if key not in TOP_LEVEL_KEYS:
                 checker.fail(
-                    (str(key),), f"unknown top-level key {key!r}", _suggest(key, TOP_LEVEL_KEYS)
+                    (str(key),),
+                    f"unknown top-level key {key!r}",
+                    _suggest(key, TOP_LEVEL_KEYS),
+                    kind=UnknownFieldError,
                 )
     configuration = document.get("MessageConfiguration")
     with checker.part():
@@ -121,6 +124,7 @@ def load_message(root: Path, folder: Path) -> Message:
                         ("MessageConfiguration", str(block_name)),
                         f"unknown channel block {block_name!r}",
                         _suggest(block_name, blocks),
+                        kind=UnknownFieldError,
                     )
                 where = ("MessageConfiguration", block_name)
                 checker.check(block or {}, blocks[block_name], where)
@@ -187,13 +191,20 @@ class _Checker:
         """A part checked on its own: a mistake in it does not stop the others."""
         return suppress(_Abandon)
 
-    def fail(self, where: YamlPath, what: str, fix: str | None) -> NoReturn:
+    def fail(
+        self,
+        where: YamlPath,
+        what: str,
+        fix: str | None,
+        *,
+        kind: type[MessageError] = MessageError,
+    ) -> NoReturn:
         line = None
         probe = where
         while probe and line is None:
             line, probe = self.lines.get(probe), probe[:-1]
         self.errors.append(
-            MessageError(what, path=self.path, line=line, field=".".join(map(str, where)), fix=fix)
+            kind(what, path=self.path, line=line, field=".".join(map(str, where)), fix=fix)
         )
         raise _Abandon
 
@@ -221,6 +232,7 @@ class _Checker:
                             (*where, str(key)),
                             f"unknown field {key!r} in {where[-1]}",
                             _suggest(key, members),
+                            kind=UnknownFieldError,
                         )
                     self.check(
                         item, members[key], (*where, key), list_of_templates=list_of_templates

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.api import ApiRequest, encode_request
-from pipeline.errors import AudienceError
+from pipeline.errors import AudienceError, DuplicateRunError, JournalError
 from pipeline.send.journal import (
     ACCEPTED,
     ANSWERED,
@@ -16,9 +16,7 @@ from pipeline.send.journal import (
     SANDBOX_TARGET,
     SUPERSEDED,
     Answer,
-    DuplicateRunError,
     Journal,
-    JournalError,
     Outbound,
     RunSpec,
 )

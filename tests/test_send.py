@@ -12,11 +12,10 @@ from typing import Any
 import botocore.exceptions
 import pytest
 
-from pipeline.errors import InputError, SendError
+from pipeline.errors import CredentialsError, InputError, SendError
 from pipeline.sandbox import Faults, Sandbox
 from pipeline.send.client import (
     SANDBOX_CREDENTIALS,
-    CredentialsError,
     classify,
     create_client,
 )

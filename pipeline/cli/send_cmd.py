@@ -23,13 +23,13 @@ from pipeline.cli.options import (
     parse_vars,
 )
 from pipeline.cli.send_progress import LineMonitor, RichMonitor
-from pipeline.errors import InputError
+from pipeline.errors import InputError, RunStopped
 from pipeline.render.output import write_requests
 from pipeline.render.renderer import render_requests
 from pipeline.send.client import DEFAULT_CONCURRENCY, DEFAULT_MAX_ATTEMPTS
 from pipeline.send.results import Summary
 from pipeline.send.retry import DEFAULT_DELIVERY_ATTEMPTS
-from pipeline.send.runs import RunStopped, journal_path, list_runs, report_run, send_message
+from pipeline.send.runs import journal_path, list_runs, report_run, send_message
 
 
 class Format(StrEnum):

@@ -16,12 +16,17 @@ from jinja2 import meta
 
 from pipeline.api import ApiRequest, EndpointSendConfiguration, Envelope, to_json, validate_request
 from pipeline.audience import User, load_audience
-from pipeline.errors import AudienceError, InputError, TemplateError
+from pipeline.errors import AudienceError, InputError, TemplateError, UserInBlockError
 from pipeline.message import Message, load_message
 from pipeline.project import resolve_audience, resolve_message, templates_root
 from pipeline.render.batch import RequestBatcher
 from pipeline.render.peruser import PerUserTemplate, compile_field, dotted
-from pipeline.render.templating import PipelineEnvironment, make_environment, template_error
+from pipeline.render.templating import (
+    PipelineEnvironment,
+    UserOutOfScope,
+    make_environment,
+    template_error,
+)
 from pipeline.yamlfile import YamlPath
 
 USER_OUT_OF_SCOPE = (
@@ -123,7 +128,9 @@ def render_envelope(
     text goes. By default the first failing field raises; lint passes ``on_error`` to
     collect every failing field instead.
     """
-    scope = {**scope, "user": environment.undefined(hint=USER_OUT_OF_SCOPE, name="user")}
+    scope = {**scope, "user": environment.undefined(
+        hint=USER_OUT_OF_SCOPE, name="user", exc=UserOutOfScope
+    )}
     parts: dict[str, Any] = {
         "Context": message.context or None,
         "MessageConfiguration": message.configuration,
@@ -157,7 +164,7 @@ def _render_field(
 ) -> str:
     template = compile_field(message, environment, source, where)
     if "user" in meta.find_undeclared_variables(environment.parse(source)):
-        raise TemplateError(
+        raise UserInBlockError(
             USER_OUT_OF_SCOPE,
             path=message.path,
             line=message.text_line_of(*where),

@@ -19,9 +19,19 @@ import jinja2
 from jinja2.loaders import split_template_path
 from jinja2.sandbox import SandboxedEnvironment
 
-from pipeline.errors import TemplateError
+from pipeline.errors import (
+    MissingTemplateError,
+    TemplateError,
+    TemplateSyntaxError,
+    UndefinedValueError,
+    UserInBlockError,
+)
 
 SUBSTITUTION_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+class UserOutOfScope(jinja2.UndefinedError):
+    """Jinja's error for a use of ``user`` where it is out of scope (MessageConfiguration)."""
 
 
 def locale_chain(locale: str | None) -> list[str]:
@@ -144,7 +154,7 @@ def template_error(
             where_path, where_line = Path(exc.filename), exc.lineno
         elif line is not None and exc.lineno:
             where_line = line + exc.lineno - 1
-        return TemplateError(
+        return TemplateSyntaxError(
             f"template syntax error: {exc.message}",
             path=where_path,
             line=where_line,
@@ -163,7 +173,7 @@ def template_error(
                 where_line = line + frame.lineno - 1
             break
     if isinstance(exc, jinja2.TemplateNotFound):
-        return TemplateError(
+        return MissingTemplateError(
             f"template not found: {exc.name}",
             path=where_path,
             line=where_line,
@@ -171,12 +181,14 @@ def template_error(
             user_id=user_id,
             fix="include paths are relative to templates/, e.g. '_shared/footer.j2'",
         )
+    if isinstance(exc, UserOutOfScope):
+        return UserInBlockError(str(exc.message), path=where_path, line=where_line, field=field)
     if isinstance(exc, jinja2.UndefinedError):
         # "'dict object' has no attribute 'x'" says nothing to an author: name the key.
         what = re.sub(
             r"^'[\w ]+ object' has no attribute ", "no key or attribute ", str(exc.message)
         )
-        return TemplateError(
+        return UndefinedValueError(
             f"undefined value: {what}",
             path=where_path,
             line=where_line,

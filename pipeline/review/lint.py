@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pipeline.audience import load_audience
-from pipeline.errors import AudienceError, InputError, MessageError
+from pipeline.errors import AudienceError, InputError, MessageError, UnknownFieldError
 from pipeline.message import Message, load_message
 from pipeline.project import (
     message_folders,
@@ -155,7 +155,7 @@ def _lint(
         message = load_message(root, folder)
     except MessageError as first:
         for error in (first, *first.more):  # every schema mistake of the file at once
-            check = "unknown-field" if error.what.startswith("unknown ") else "message-invalid"
+            check = "unknown-field" if isinstance(error, UnknownFieldError) else "message-invalid"
             found.add_error(check, error)
         return MessageLint(found.message_name, folder, audience, 0, tuple(found.findings()), 0)
     settings = read_settings(message, found)

@@ -34,7 +34,7 @@ from botocore.exceptions import (
     TokenRetrievalError,
 )
 
-from pipeline.errors import InputError, SendError
+from pipeline.errors import CredentialsError, InputError
 from pipeline.send.journal import Claimed
 from pipeline.send.ratelimit import RateLimiter
 
@@ -59,10 +59,6 @@ _FIXES: Final = {
     404: "check --app-id and --region: the application must exist in that Region",
     413: "a request exceeds Pinpoint's 7 MB limit; shorten the per-user content",
 }
-
-
-class CredentialsError(SendError):
-    """No usable AWS credentials (or profile): found before anything is sent."""
 
 
 class PinpointClient(Protocol):

@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pipeline.errors import InputError, SendError
+from pipeline.errors import InputError, RunStopped, SendError
 from pipeline.project import message_name, resolve_audience, resolve_message
 from pipeline.render.renderer import render_requests
 from pipeline.send.client import (
@@ -42,14 +42,6 @@ from pipeline.send.journal import (
 )
 from pipeline.send.results import Summary, summarize
 from pipeline.send.retry import DEFAULT_DELIVERY_ATTEMPTS, Backoff
-
-
-class RunStopped(SendError):
-    """A run stopped part-way; carries what it delivered so far."""
-
-    def __init__(self, error: SendError, summary: Summary) -> None:
-        super().__init__(error.what, fix=error.fix)
-        self.summary = summary
 
 
 @dataclass(frozen=True, slots=True)

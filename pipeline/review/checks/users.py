@@ -19,12 +19,18 @@ import jinja2
 
 from pipeline.api import EndpointSendConfiguration
 from pipeline.audience import User
-from pipeline.errors import TemplateError
+from pipeline.errors import (
+    MissingTemplateError,
+    TemplateError,
+    TemplateSyntaxError,
+    UndefinedValueError,
+    UserInBlockError,
+)
 from pipeline.message import Message
 from pipeline.pinpoint.channels import channels_of
 from pipeline.pinpoint.delivery import deliver
 from pipeline.render.peruser import PerUserTemplate, compile_field, dotted
-from pipeline.render.renderer import USER_OUT_OF_SCOPE, render_envelope, template_scope
+from pipeline.render.renderer import render_envelope, template_scope
 from pipeline.render.templating import PipelineEnvironment, make_environment, template_error
 from pipeline.review.checks.findings import USER_SAMPLE, FindingCollector, Key
 from pipeline.review.checks.received import (
@@ -171,13 +177,12 @@ class UserChecks:
         def record(where: YamlPath, error: TemplateError) -> None:
             nonlocal failed
             failed = True
-            cause = error.__cause__
-            if USER_OUT_OF_SCOPE in error.what:
+            if isinstance(error, UserInBlockError):
                 shared.append(self._user_in_block(error.path, error.line, where))
-            elif isinstance(cause, jinja2.TemplateSyntaxError):
+            elif isinstance(error, TemplateSyntaxError):
                 self.found.add_error("template-syntax", error)
             else:
-                shared.append(self.found.add_error(_classify(cause or error), error))
+                shared.append(self.found.add_error(_classify(error), error))
 
         body = render_envelope(self.message, environment, scope, on_error=record)
         return body, not failed
@@ -204,7 +209,7 @@ class UserChecks:
             except Exception as exc:
                 failures += 1
                 error = template_error(exc, path=message.path, line=line, field=dotted(where))
-                self.found.add_error(_classify(exc), error, user_id=user.id)
+                self.found.add_error(_classify(error), error, user_id=user.id)
                 continue
             if where == ("PerUser", "RawContent") and (problem := json_error(text)):
                 failures += 1
@@ -226,12 +231,14 @@ class UserChecks:
                 self.found.add_error("render-failed", error, user_id=user.id)
 
 
-def _classify(exc: BaseException) -> str:
-    """The check id of an exception raised while rendering a template."""
-    if isinstance(exc, jinja2.TemplateSyntaxError):
+def _classify(error: TemplateError) -> str:
+    """The check id of a template's failure, by its kind."""
+    if isinstance(error, TemplateSyntaxError):
         return "template-syntax"
-    if isinstance(exc, jinja2.TemplateNotFound):
+    if isinstance(error, MissingTemplateError):
         return "template-not-found"
-    if isinstance(exc, jinja2.UndefinedError):
-        return "user-in-block" if USER_OUT_OF_SCOPE in str(exc) else "undefined"
+    if isinstance(error, UserInBlockError):
+        return "user-in-block"
+    if isinstance(error, UndefinedValueError):
+        return "undefined"
     return "render-failed"

@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 from pipeline.api import to_json
+from pipeline.errors import JournalError
 from pipeline.send.journal.records import (
     ACCEPTED,
     ANSWERED,
@@ -19,7 +20,6 @@ from pipeline.send.journal.records import (
     Answer,
     Claimed,
     FinalResult,
-    JournalError,
     Outbound,
     Queued,
     ResultRow,

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from pipeline.errors import InputError, SendError
+from pipeline.errors import DuplicateRunError
 
 DEFAULT_JOURNAL: Final = Path(".pipeline") / "journal.sqlite"
 SANDBOX_TARGET: Final = "sandbox"
@@ -28,14 +28,6 @@ UNKNOWN_STATUS: Final = "UNKNOWN"
 
 ResultRow = tuple[str, str, str, int | None, str | None, str | None]
 """One per-endpoint result: user id, endpoint id, status, status code, message id, message."""
-
-
-class DuplicateRunError(InputError):
-    """The same rendered content was already sent to the same application."""
-
-
-class JournalError(SendError):
-    """The journal cannot be opened or is used by another process in a conflicting way."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pipeline.api import ApiRequest, encode_request
-from pipeline.errors import InputError
+from pipeline.errors import InputError, JournalError
 from pipeline.send.journal.ledger import Ledger
 from pipeline.send.journal.records import (
     ACCEPTED,
@@ -23,7 +23,6 @@ from pipeline.send.journal.records import (
     SANDBOX_TARGET,
     STOPPED,
     SUPERSEDED,
-    JournalError,
     Progress,
     Run,
     RunSpec,
