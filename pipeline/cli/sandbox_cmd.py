@@ -112,7 +112,7 @@ def _wait_for_interrupt() -> None:
     shell inherits SIGINT ignored, and Python then never raises KeyboardInterrupt.
     """
 
-    def interrupt(signum: int, frame: FrameType | None) -> None:
+    def interrupt(_signum: int, _frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
     on_main_thread = threading.current_thread() is threading.main_thread()

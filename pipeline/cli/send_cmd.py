@@ -27,6 +27,7 @@ from pipeline.errors import InputError, RunStopped
 from pipeline.render.output import write_requests
 from pipeline.render.renderer import render_requests
 from pipeline.send.client import DEFAULT_CONCURRENCY, DEFAULT_MAX_ATTEMPTS
+from pipeline.send.options import RunChoice, SendOptions, Target
 from pipeline.send.results import Summary
 from pipeline.send.retry import DEFAULT_DELIVERY_ATTEMPTS
 from pipeline.send.runs import journal_path, list_runs, report_run, send_message
@@ -121,6 +122,10 @@ def send_command(
     3 the run stopped part-way (resume it with --resume).
     """
     variables, clock = parse_vars(var), parse_now(now)
+    # Built before anything else, so a contradictory pair of flags fails at once.
+    target = Target(region, profile, endpoint_url, sandbox, sandbox_endpoints)
+    options = SendOptions(concurrency, max_rps, max_attempts, delivery_attempts)
+    choice = RunChoice(force, resume, resend_unknown, accept_unknown)
     if dry_run:
         rendered = render_requests(
             message, audience, app_id=app_id, root=root, variables=variables, now=clock
@@ -138,19 +143,9 @@ def send_command(
                 variables=variables,
                 now=clock,
                 journal=journal,
-                region=region,
-                profile=profile,
-                endpoint_url=endpoint_url,
-                sandbox=sandbox,
-                sandbox_endpoints=sandbox_endpoints,
-                concurrency=concurrency,
-                max_rps=max_rps,
-                max_attempts=max_attempts,
-                delivery_attempts=delivery_attempts,
-                force=force,
-                resume=resume,
-                resend_unknown=resend_unknown,
-                accept_unknown=accept_unknown,
+                target=target,
+                options=options,
+                choice=choice,
                 results=results,
                 monitor=monitor,
             )

@@ -60,7 +60,9 @@ class LocaleLoader(jinja2.BaseLoader):
         self.locale = locale
 
     def get_source(
-        self, environment: jinja2.Environment, template: str
+        self,
+        environment: jinja2.Environment,  # noqa: ARG002 (Jinja's loader protocol)
+        template: str,
     ) -> tuple[str, str, Callable[[], bool]]:
         """Find a template's source for this loader's locale (Jinja's loader protocol)."""
         *folders, filename = split_template_path(template)  # refuses '..' segments
@@ -137,6 +139,24 @@ def make_environment(templates: Path, locale: str | None) -> PipelineEnvironment
     return environment
 
 
+def _runtime_location(exc: Exception, path: Path, line: int | None) -> tuple[Path, int | None]:
+    """Where a runtime error happened: the innermost template frame's file and line.
+
+    Jinja rewrites the traceback so that template frames carry the template's file and line;
+    a frame of message.yaml itself is offset by the line its field starts on.
+    """
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if frame.filename.endswith((".j2", ".jinja", ".txt", ".json")) or frame.filename == str(
+            path
+        ):
+            if frame.filename != str(path):
+                return Path(frame.filename), frame.lineno
+            if line is not None and frame.lineno:
+                return path, line + frame.lineno - 1
+            break
+    return path, line
+
+
 def template_error(
     exc: Exception,
     *,
@@ -162,16 +182,7 @@ def template_error(
             user_id=user_id,
             fix="fix the Jinja syntax",
         )
-    # Runtime errors: Jinja rewrites the traceback so template frames carry file and line.
-    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
-        if frame.filename.endswith((".j2", ".jinja", ".txt", ".json")) or frame.filename == str(
-            path
-        ):
-            if frame.filename != str(path):
-                where_path, where_line = Path(frame.filename), frame.lineno
-            elif line is not None and frame.lineno:
-                where_line = line + frame.lineno - 1
-            break
+    where_path, where_line = _runtime_location(exc, path, line)
     if isinstance(exc, jinja2.TemplateNotFound):
         return MissingTemplateError(
             f"template not found: {exc.name}",

@@ -166,40 +166,44 @@ def load_endpoints(path: Path) -> EndpointDirectory:
             fix="'none' gives unlisted users no endpoints, 'synthetic' the synthetic ones",
         )
     users: dict[str, list[Endpoint]] = {}
-    seen: dict[str, str] = {}
+    seen: dict[str, str] = {}  # endpoint id -> the user it belongs to
     for key, items in data["users"].items():
         user_id = str(key)
-        where: YamlPath = ("users", user_id)
         if isinstance(key, bool) or not user_id:
-            raise fail(f"{key!r} is not a user id", where, fix="write the user id as a string")
-        if items is None:
-            items = []
-        if not isinstance(items, list):
-            raise fail(
-                "a user's endpoints are a list", where, user_id=user_id, fix="write '- id: ...'"
-            )
-        if len(items) > MAX_ENDPOINTS_PER_USER:
-            raise fail(
-                f"{len(items)} endpoints, Pinpoint allows {MAX_ENDPOINTS_PER_USER} per user",
-                where,
-                user_id=user_id,
-                fix="remove some",
-            )
-        endpoints = users[user_id] = []
-        for index, item in enumerate(items):
-            endpoint = _endpoint(item, (*where, index), user_id, fail)
-            if endpoint is None:
-                continue
-            if endpoint.id in seen:
-                raise fail(
-                    f"endpoint id {endpoint.id!r} is also used by user {seen[endpoint.id]!r}",
-                    (*where, index, "id"),
-                    user_id=user_id,
-                    fix="give every endpoint its own id",
-                )
-            seen[endpoint.id] = user_id
-            endpoints.append(endpoint)
+            raise fail(f"{key!r} is not a user id", ("users", user_id), fix="write it as a string")
+        users[user_id] = _user_endpoints(items, user_id, seen, fail)
     return EndpointDirectory(users, unlisted=unlisted)
+
+
+def _user_endpoints(items: Any, user_id: str, seen: dict[str, str], fail: _Fail) -> list[Endpoint]:
+    """One user's entry of the file: its active endpoints, ids unique across the file."""
+    where: YamlPath = ("users", user_id)
+    if items is None:
+        items = []
+    if not isinstance(items, list):
+        raise fail("a user's endpoints are a list", where, user_id=user_id, fix="write '- id: ...'")
+    if len(items) > MAX_ENDPOINTS_PER_USER:
+        raise fail(
+            f"{len(items)} endpoints, Pinpoint allows {MAX_ENDPOINTS_PER_USER} per user",
+            where,
+            user_id=user_id,
+            fix="remove some",
+        )
+    endpoints = []
+    for index, item in enumerate(items):
+        endpoint = _endpoint(item, (*where, index), user_id, fail)
+        if endpoint is None:
+            continue
+        if endpoint.id in seen:
+            raise fail(
+                f"endpoint id {endpoint.id!r} is also used by user {seen[endpoint.id]!r}",
+                (*where, index, "id"),
+                user_id=user_id,
+                fix="give every endpoint its own id",
+            )
+        seen[endpoint.id] = user_id
+        endpoints.append(endpoint)
+    return endpoints
 
 
 def _endpoint(item: Any, where: YamlPath, user_id: str, fail: _Fail) -> Endpoint | None:

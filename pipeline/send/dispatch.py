@@ -311,7 +311,7 @@ class _Dispatcher:
             yield
             return
 
-        def interrupted(signum: int, frame: FrameType | None) -> None:
+        def interrupted(_signum: int, _frame: FrameType | None) -> None:
             self.interrupts += 1
             self.halt.set()
             if self.interrupts == 1:

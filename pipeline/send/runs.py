@@ -21,8 +21,6 @@ from pipeline.errors import InputError, RunStopped, SendError
 from pipeline.project import message_name, resolve_audience, resolve_message
 from pipeline.render.renderer import render_requests
 from pipeline.send.client import (
-    DEFAULT_CONCURRENCY,
-    DEFAULT_MAX_ATTEMPTS,
     SANDBOX_CREDENTIALS,
     SANDBOX_REGION,
     PinpointClient,
@@ -40,8 +38,8 @@ from pipeline.send.journal import (
     Run,
     RunSpec,
 )
+from pipeline.send.options import RunChoice, SendOptions, Target
 from pipeline.send.results import Summary, summarize
-from pipeline.send.retry import DEFAULT_DELIVERY_ATTEMPTS, Backoff
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,22 +69,11 @@ def send_message(
     variables: Mapping[str, str] | None = None,
     now: datetime | None = None,
     journal: Path | None = None,
-    client: PinpointClient | None = None,
-    region: str | None = None,
-    profile: str | None = None,
-    endpoint_url: str | None = None,
-    sandbox: bool = False,
-    sandbox_endpoints: Path | None = None,
-    concurrency: int = DEFAULT_CONCURRENCY,
-    max_rps: float | None = None,
-    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
-    delivery_attempts: int = DEFAULT_DELIVERY_ATTEMPTS,
-    backoff: Backoff | None = None,
-    force: bool = False,
-    resume: bool = False,
-    resend_unknown: bool = False,
-    accept_unknown: bool = False,
+    target: Target = Target(),
+    options: SendOptions = SendOptions(),
+    choice: RunChoice = RunChoice(),
     results: Path | None = None,
+    client: PinpointClient | None = None,
     monitor: Monitor | None = None,
 ) -> Summary:
     """Render a message for an audience and send it, or resume its unfinished run.
@@ -103,22 +90,11 @@ def send_message(
         variables: ``--var`` overrides of the message's variables.
         now: The run's clock, for rendering.
         journal: The journal file (default: ``.pipeline/journal.sqlite`` under root).
-        client: A Pinpoint client to use instead of creating one (tests, custom setups).
-        region: The AWS Region.
-        profile: The AWS profile.
-        endpoint_url: Send to this URL instead of AWS.
-        sandbox: Start an embedded sandbox for the run and send to it.
-        sandbox_endpoints: The embedded sandbox's endpoints file.
-        concurrency: Requests in flight at once.
-        max_rps: At most this many HTTP requests per second.
-        max_attempts: HTTP attempts per call (botocore's retries).
-        delivery_attempts: Deliveries tried per endpoint (per-endpoint retries).
-        backoff: The backoff between per-endpoint retries.
-        force: Send even if an earlier run sent the same content.
-        resume: Continue the latest unfinished run of this message, audience and app.
-        resend_unknown: With ``resume``: send again the requests whose fate is unknown.
-        accept_unknown: With ``resume``: settle those requests as unknown, unsent.
+        target: Where the requests go.
+        options: How they are sent.
+        choice: A new run, or the unfinished one resumed.
         results: Write the per-user, per-endpoint results (JSON Lines) to this file.
+        client: A Pinpoint client to use instead of creating one (tests, custom setups).
         monitor: Receives progress.
 
     Raises:
@@ -126,86 +102,101 @@ def send_message(
         CredentialsError: No credentials.
         RunStopped: The run stopped part-way; it can be resumed.
     """
-    if (resend_unknown or accept_unknown) and not resume:
-        raise InputError("--resend-unknown and --accept-unknown only apply with --resume")
-    if resend_unknown and accept_unknown:
-        raise InputError("choose one of --resend-unknown and --accept-unknown")
-    if sandbox and endpoint_url is not None:
-        raise InputError("choose one of --sandbox and --endpoint-url")
     if not app_id:
         raise InputError("no application id", fix="pass --app-id or set PIPELINE_APP_ID")
     monitor = monitor or QuietMonitor()
     name = message_name(root, resolve_message(root, str(message)))
     audience_label = _label(root, resolve_audience(root, str(audience)))
-    target = SANDBOX_TARGET if sandbox else endpoint_url or AWS_TARGET
+    target_label = SANDBOX_TARGET if target.sandbox else target.endpoint_url or AWS_TARGET
     path = journal_path(root, journal)
     with ExitStack() as stack:
         if client is None:
-            if sandbox:
-                store = path.parent / "sandbox.sqlite"
-                endpoint_url = stack.enter_context(_embedded_sandbox(store, sandbox_endpoints))
-            client = create_client(
-                region=SANDBOX_REGION if sandbox else region,
-                profile=None if sandbox else profile,
-                endpoint_url=endpoint_url,
-                max_attempts=max_attempts,
-                concurrency=concurrency,
-                max_rps=max_rps,
-                credentials=SANDBOX_CREDENTIALS if sandbox else None,
-            )
-            stack.callback(getattr(client, "close", lambda: None))
+            client = _open_client(stack, target, options, sandbox_store=path.parent)
         book = stack.enter_context(Journal(path))
-        used_region = _region_of(client) or region
-        if resume:
-            run = _resumable(book, name, audience_label, app_id, target, used_region)
-            book.take_over(run.id)
-            if resend_unknown:
-                book.resend_unknown(run.id)
-            elif accept_unknown:
-                book.accept_unknown(run.id)
-            elif unknown := book.unknown(run.id):
-                monitor.note(
-                    f"run {run.id}: {len(unknown)} requests were in flight when it stopped; "
-                    "they stay unsent (--resend-unknown sends them, --accept-unknown settles them)"
-                )
+        region = _region_of(client) or target.region
+        if choice.resume:
+            run = _resumable(book, name, audience_label, app_id, target_label, region)
+            _settle_unknown(book, run, choice, monitor)
         else:
             spec = RunSpec(
                 message=name,
                 audience=audience_label,
                 application_id=app_id,
-                target=target,
-                region=used_region,
+                target=target_label,
+                region=region,
                 root=str(root.resolve()),
                 git_commit=git_commit(root),
             )
             rendered = render_requests(
                 message, audience, app_id=app_id, root=root, variables=variables, now=now
             )
-            run = book.create_run(spec, rendered, force=force)
-        monitor.note(f"run {run.id}: {run.users} users in {run.requests} requests to {target}")
+            run = book.create_run(spec, rendered, force=choice.force)
+        monitor.note(
+            f"run {run.id}: {run.users} users in {run.requests} requests to {target_label}"
+        )
         try:
             send_requests(
                 book,
                 run.id,
                 client=client,
-                concurrency=concurrency,
-                delivery_attempts=delivery_attempts,
-                backoff=backoff,
+                concurrency=options.concurrency,
+                delivery_attempts=options.delivery_attempts,
+                backoff=options.backoff,
                 monitor=monitor,
             )
         except SendError as error:
             raise RunStopped(error, summarize(book, run.id, results_file=results)) from error
-        unknown = book.unknown(run.id)
-        if unknown:
-            book.set_status(
-                run.id,
-                STOPPED,
-                error=f"{len(unknown)} requests were in flight when the run stopped; "
-                "resume with --resend-unknown or --accept-unknown",
-            )
-        else:
-            book.set_status(run.id, FINISHED)
+        _close_run(book, run.id)
         return summarize(book, run.id, results_file=results)
+
+
+def _open_client(
+    stack: ExitStack, target: Target, options: SendOptions, *, sandbox_store: Path
+) -> PinpointClient:
+    """The boto3 client for ``target``, closed with ``stack`` (with its sandbox, if any)."""
+    endpoint_url = target.endpoint_url
+    if target.sandbox:
+        store = sandbox_store / "sandbox.sqlite"
+        endpoint_url = stack.enter_context(_embedded_sandbox(store, target.sandbox_endpoints))
+    client = create_client(
+        region=SANDBOX_REGION if target.sandbox else target.region,
+        profile=None if target.sandbox else target.profile,
+        endpoint_url=endpoint_url,
+        max_attempts=options.max_attempts,
+        concurrency=options.concurrency,
+        max_rps=options.max_rps,
+        credentials=SANDBOX_CREDENTIALS if target.sandbox else None,
+    )
+    stack.callback(getattr(client, "close", lambda: None))
+    return client
+
+
+def _settle_unknown(book: Journal, run: Run, choice: RunChoice, monitor: Monitor) -> None:
+    """Take over a resumed run and settle its unknown requests as ``choice`` says."""
+    book.take_over(run.id)
+    if choice.resend_unknown:
+        book.resend_unknown(run.id)
+    elif choice.accept_unknown:
+        book.accept_unknown(run.id)
+    elif unknown := book.unknown(run.id):
+        monitor.note(
+            f"run {run.id}: {len(unknown)} requests were in flight when it stopped; "
+            "they stay unsent (--resend-unknown sends them, --accept-unknown settles them)"
+        )
+
+
+def _close_run(book: Journal, run_id: int) -> None:
+    """Mark a run finished, or stopped while requests of unknown fate remain."""
+    unknown = book.unknown(run_id)
+    if unknown:
+        book.set_status(
+            run_id,
+            STOPPED,
+            error=f"{len(unknown)} requests were in flight when the run stopped; "
+            "resume with --resend-unknown or --accept-unknown",
+        )
+    else:
+        book.set_status(run_id, FINISHED)
 
 
 def list_runs(journal: Path) -> list[RunOverview]:

@@ -1,0 +1,79 @@
+"""The options of a send, bundled by concern: where it goes, how it sends, which run it is.
+
+The CLI builds these from its flags and hands them to ``send_message`` whole, so a new
+option is one field here and one flag there, not a keyword threaded through every call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.errors import InputError
+from pipeline.send.client import DEFAULT_CONCURRENCY, DEFAULT_MAX_ATTEMPTS
+from pipeline.send.retry import DEFAULT_DELIVERY_ATTEMPTS, Backoff
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where the requests go: AWS (Region, profile), another endpoint URL, or a sandbox.
+
+    Attributes:
+        region: The AWS Region (else the standard chain decides).
+        profile: The AWS profile.
+        endpoint_url: Send to this URL instead of AWS.
+        sandbox: Start an embedded sandbox for the run and send to it.
+        sandbox_endpoints: The embedded sandbox's endpoints file.
+    """
+
+    region: str | None = None
+    profile: str | None = None
+    endpoint_url: str | None = None
+    sandbox: bool = False
+    sandbox_endpoints: Path | None = None
+
+    def __post_init__(self) -> None:
+        if self.sandbox and self.endpoint_url is not None:
+            raise InputError("choose one of --sandbox and --endpoint-url")
+
+
+@dataclass(frozen=True, slots=True)
+class SendOptions:
+    """How requests are sent.
+
+    Attributes:
+        concurrency: Requests in flight at once.
+        max_rps: At most this many HTTP requests per second.
+        max_attempts: HTTP attempts per call (botocore's retries of answered errors).
+        delivery_attempts: Deliveries tried per endpoint (per-endpoint retries).
+        backoff: The backoff between per-endpoint retries (None: the default).
+    """
+
+    concurrency: int = DEFAULT_CONCURRENCY
+    max_rps: float | None = None
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    delivery_attempts: int = DEFAULT_DELIVERY_ATTEMPTS
+    backoff: Backoff | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunChoice:
+    """Which run to send: a new one, or the unfinished one resumed, and how to settle it.
+
+    Attributes:
+        force: Start a run even if an earlier run sent the same content.
+        resume: Continue the latest unfinished run of this message, audience and app.
+        resend_unknown: With ``resume``: send again the requests whose fate is unknown.
+        accept_unknown: With ``resume``: settle those requests as unknown, unsent.
+    """
+
+    force: bool = False
+    resume: bool = False
+    resend_unknown: bool = False
+    accept_unknown: bool = False
+
+    def __post_init__(self) -> None:
+        if (self.resend_unknown or self.accept_unknown) and not self.resume:
+            raise InputError("--resend-unknown and --accept-unknown only apply with --resume")
+        if self.resend_unknown and self.accept_unknown:
+            raise InputError("choose one of --resend-unknown and --accept-unknown")
