@@ -99,60 +99,23 @@ def load_message(root: Path, folder: Path) -> Message:
             fix="start with 'MessageConfiguration:' (see the README for an example)",
         )
     checker = _Checker(path, lines)
-    for key in document:
-        with checker.part():
-            if key not in TOP_LEVEL_KEYS:
-                checker.fail(
-                    (str(key),),
-                    f"unknown top-level key {key!r}",
-                    _suggest(key, TOP_LEVEL_KEYS),
-                    kind=UnknownFieldError,
-                )
     configuration = document.get("MessageConfiguration")
-    with checker.part():
-        if not isinstance(configuration, dict) or not configuration:
-            checker.fail(
-                ("MessageConfiguration",),
-                "MessageConfiguration is missing or empty: at least one channel block is needed",
-                "add a block such as 'SMSMessage: {Body: ...}'",
-            )
-        blocks = api.channel_blocks()
-        for block_name, block in configuration.items():
-            with checker.part():
-                if block_name not in blocks:
-                    checker.fail(
-                        ("MessageConfiguration", str(block_name)),
-                        f"unknown channel block {block_name!r}",
-                        _suggest(block_name, blocks),
-                        kind=UnknownFieldError,
-                    )
-                where = ("MessageConfiguration", block_name)
-                checker.check(block or {}, blocks[block_name], where)
-                configuration[block_name] = block or {}
     per_user = document.get("PerUser") or {}
+    context = document.get("Context") or {}
+    trace_id = document.get("TraceId")
+    variables = document.get("vars") or {}
+    lint = document.get("lint") or {}
+    _check_top_level(checker, document)
+    _check_blocks(checker, configuration)
     request = api.request_members()
     with checker.part():
         checker.check(
             per_user, api.endpoint_send_configuration_shape(), ("PerUser",), list_of_templates=True
         )
-    context = document.get("Context") or {}
     with checker.part():
         checker.check(context, request["Context"], ("Context",))
-    trace_id = document.get("TraceId")
     with checker.part():
         checker.check(trace_id, request["TraceId"], ("TraceId",))
-    variables = document.get("vars") or {}
-    with checker.part():
-        if not isinstance(variables, dict):
-            checker.fail(("vars",), "vars must be a mapping of names to values", None)
-    for key in ("description", "locale", "audience"):
-        with checker.part():
-            if document.get(key) is not None and not isinstance(document[key], str):
-                checker.fail((key,), f"{key} must be a string", "quote it")
-    lint = document.get("lint") or {}
-    with checker.part():
-        if not isinstance(lint, dict):
-            checker.fail(("lint",), "lint must be a mapping of settings", None)
     if checker.errors:
         first, *others = checker.errors
         first.more = tuple(others)
@@ -173,6 +136,53 @@ def load_message(root: Path, folder: Path) -> Message:
         lint=lint,
         lines=lines,
     )
+
+
+def _check_top_level(checker: _Checker, document: dict[str, Any]) -> None:
+    """The top-level keys, and the settings that are not part of the request."""
+    for key in document:
+        with checker.part():
+            if key not in TOP_LEVEL_KEYS:
+                checker.fail(
+                    (str(key),),
+                    f"unknown top-level key {key!r}",
+                    _suggest(key, TOP_LEVEL_KEYS),
+                    kind=UnknownFieldError,
+                )
+    with checker.part():
+        if not isinstance(document.get("vars") or {}, dict):
+            checker.fail(("vars",), "vars must be a mapping of names to values", None)
+    for key in ("description", "locale", "audience"):
+        with checker.part():
+            if document.get(key) is not None and not isinstance(document[key], str):
+                checker.fail((key,), f"{key} must be a string", "quote it")
+    with checker.part():
+        if not isinstance(document.get("lint") or {}, dict):
+            checker.fail(("lint",), "lint must be a mapping of settings", None)
+
+
+def _check_blocks(checker: _Checker, configuration: Any) -> None:
+    """MessageConfiguration: at least one block, each a block of the API with its fields."""
+    with checker.part():
+        if not isinstance(configuration, dict) or not configuration:
+            checker.fail(
+                ("MessageConfiguration",),
+                "MessageConfiguration is missing or empty: at least one channel block is needed",
+                "add a block such as 'SMSMessage: {Body: ...}'",
+            )
+        blocks = api.channel_blocks()
+        for block_name, block in configuration.items():
+            with checker.part():
+                if block_name not in blocks:
+                    checker.fail(
+                        ("MessageConfiguration", str(block_name)),
+                        f"unknown channel block {block_name!r}",
+                        _suggest(block_name, blocks),
+                        kind=UnknownFieldError,
+                    )
+                where = ("MessageConfiguration", block_name)
+                checker.check(block or {}, blocks[block_name], where)
+                configuration[block_name] = block or {}
 
 
 class _Abandon(Exception):

@@ -31,7 +31,7 @@ from pipeline.project import (
 )
 from pipeline.render.renderer import MessageRenderer
 from pipeline.review.diff.compare import Side, SideFailed, compare
-from pipeline.review.diff.model import HEAD_LABEL, DiffReport, MessageDiff, Status
+from pipeline.review.diff.model import HEAD_LABEL, Comparison, DiffReport, MessageDiff, Status
 from pipeline.review.gitref import Revision, exists_at, export_paths, find_revision, is_tracked
 
 
@@ -194,13 +194,7 @@ class _Sides:
                 base_error=self._base_text(failed.error) if failed.side != "head" else None,
                 head_error=str(failed.error) if failed.side != "base" else None,
             )
-        status: Status = "changed"
-        if base_message is None:
-            status = "added"
-        elif head_message is None:
-            status = "removed"
-        elif not (comparison.changed_users or comparison.added.count or comparison.removed.count):
-            status = "unchanged"
+        status = _status(base_message, head_message, comparison)
         return MessageDiff(name, status, *labels, comparison=comparison, notes=notes)
 
     def _load(self, root: Path, name: str) -> tuple[Message | None, str | None]:
@@ -340,3 +334,14 @@ def _tree_digest(folder: Path) -> bytes:
             name = path.relative_to(folder).as_posix().encode()
             digest.update(b"%d %d\0" % (len(name), len(content)) + name + content)
     return digest.digest()
+
+
+def _status(base: Message | None, head: Message | None, comparison: Comparison) -> Status:
+    """What happened to a message that both sides could render."""
+    if base is None:
+        return "added"
+    if head is None:
+        return "removed"
+    if comparison.changed_users or comparison.added.count or comparison.removed.count:
+        return "changed"
+    return "unchanged"
