@@ -3,7 +3,10 @@
 Each command runs as its own process, alternating, so a slow moment of the machine hits
 both alike; the medians of wall-clock and CPU time (user + system) are printed.
 
-    python benchmarks/bench_startup.py [--runs 21]
+    python benchmarks/bench_startup.py [--runs 21] [--baseline DIR]
+
+``--baseline DIR`` also runs the same commands from another checkout's package (e.g. a
+``git worktree`` of an older commit), interleaved, so before and after share one run.
 """
 
 from __future__ import annotations
@@ -18,20 +21,20 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PIPELINE = str(Path(sys.executable).with_name("pipeline"))
-COMMANDS = {
-    "pipeline --help": [PIPELINE, "--help"],
+ARGUMENTS = {
+    "pipeline --help": ["--help"],
     "pipeline render (24 users)": [
-        PIPELINE, "render", "order_shipped", "beta_testers", "--app-id", "bench",
+        "render", "order_shipped", "beta_testers", "--app-id", "bench",
         "--now", "2026-01-01T00:00:00Z",
     ],
 }
 
 
-def run_once(command: list[str]) -> tuple[float, float]:
-    """Run ``command`` once; return its wall-clock and CPU seconds."""
+def run_once(command: list[str], cwd: Path) -> tuple[float, float]:
+    """Run ``command`` in ``cwd`` once; return its wall-clock and CPU seconds."""
     before = os.times()
     start = time.perf_counter()
-    subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(command, cwd=cwd, check=True, stdout=subprocess.DEVNULL)
     wall = time.perf_counter() - start
     after = os.times()
     cpu = (after.children_user - before.children_user) + (
@@ -43,18 +46,28 @@ def run_once(command: list[str]) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=21)
+    parser.add_argument("--baseline", type=Path, help="another checkout to compare with")
     args = parser.parse_args()
-    walls: dict[str, list[float]] = {name: [] for name in COMMANDS}
-    cpus: dict[str, list[float]] = {name: [] for name in COMMANDS}
+    commands: dict[str, tuple[list[str], Path]] = {
+        name: ([PIPELINE, *arguments], ROOT) for name, arguments in ARGUMENTS.items()
+    }
+    if args.baseline is not None:
+        # ``python -m`` imports the package of the folder it runs in: the baseline's own.
+        baseline = args.baseline.resolve()
+        for name, arguments in ARGUMENTS.items():
+            command = [sys.executable, "-m", "pipeline", *arguments]
+            commands[f"{name} [baseline]"] = (command, baseline)
+    walls: dict[str, list[float]] = {name: [] for name in commands}
+    cpus: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(args.runs):
-        for name, command in COMMANDS.items():
-            wall, cpu = run_once(command)
+        for name, (command, cwd) in commands.items():
+            wall, cpu = run_once(command, cwd)
             walls[name].append(wall)
             cpus[name].append(cpu)
-    print(f"{'command':32} {'median wall':>12} {'median cpu':>11}")
-    for name in COMMANDS:
+    print(f"{'command':43} {'median wall':>12} {'median cpu':>11}")
+    for name in commands:
         wall, cpu = statistics.median(walls[name]), statistics.median(cpus[name])
-        print(f"{name:32} {wall:11.3f}s {cpu:10.3f}s")
+        print(f"{name:43} {wall:11.3f}s {cpu:10.3f}s")
 
 
 if __name__ == "__main__":

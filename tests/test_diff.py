@@ -11,12 +11,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from pipeline.cli import _register_commands, app
+from pipeline.cli import app
 from pipeline.errors import InputError
 from pipeline.review.diff import diff_messages
 from tests.helpers import build_tree
 
-_register_commands()
 runner = CliRunner()
 
 COMMIT_DATE = "2026-01-05T09:30:00+00:00"

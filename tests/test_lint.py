@@ -5,12 +5,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from pipeline.cli import _register_commands, app
+from pipeline.cli import app
 from pipeline.errors import InputError
 from pipeline.review.lint import CHECKS, Finding, lint_message, lint_messages
 from tests.helpers import build_tree
 
-_register_commands()
 runner = CliRunner()
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 PROJECT = Path(__file__).resolve().parent.parent

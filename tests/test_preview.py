@@ -4,12 +4,11 @@ from datetime import UTC, datetime
 import pytest
 from typer.testing import CliRunner
 
-from pipeline.cli import _register_commands, app
+from pipeline.cli import app
 from pipeline.errors import InputError, TemplateError
 from pipeline.review.preview import preview_message
 from tests.helpers import build_tree
 
-_register_commands()
 runner = CliRunner()
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -4,10 +4,9 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.api import validation_errors
-from pipeline.cli import _register_commands, app
+from pipeline.cli import app
 from tests.helpers import build_tree, simple_project
 
-_register_commands()
 runner = CliRunner()
 
 GOOD_MESSAGE = """

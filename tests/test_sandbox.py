@@ -527,7 +527,6 @@ def test_latency_is_added_and_stop_is_prompt_with_open_connections(
 
 
 def test_cli_help_lists_the_options() -> None:
-    pipeline.cli._register_commands()
     result = CliRunner().invoke(pipeline.cli.app, ["sandbox", "--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     for option in (

@@ -18,7 +18,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from pipeline.cli import _register_commands, app
+from pipeline.cli import app
 from pipeline.sandbox import Faults, Sandbox
 from pipeline.send.journal import Journal, RunSpec
 from tests.send_support import (
@@ -32,7 +32,6 @@ from tests.send_support import (
     user_ids,
 )
 
-_register_commands()
 runner = CliRunner()
 RESULT_KEYS = {
     "user_id",

@@ -9,10 +9,12 @@ from typing import Annotated
 
 import typer
 
-from pipeline.cli import app
 from pipeline.cli.options import RootOpt, VarOpt, parse_now, parse_vars
 from pipeline.errors import InputError
 from pipeline.review.diff import diff_messages, format_json, format_markdown, format_text
+
+# Commands of this module; pipeline.cli loads it when one of them is invoked.
+commands = typer.Typer(pretty_exceptions_show_locals=False, add_completion=False)
 
 
 class DiffFormat(StrEnum):
@@ -30,7 +32,7 @@ FORMATTERS = {
 }
 
 
-@app.command("diff")
+@commands.command("diff")
 def diff_command(
     base: Annotated[
         str, typer.Option("--base", help="The git ref to compare with, e.g. origin/main.")
@@ -71,7 +73,7 @@ def diff_command(
         typer.Option("--exit-code", help="Exit with 1 when something changed (like git diff)."),
     ] = False,
 ) -> None:
-    """Show which recipients' messages change between a git ref and the working tree.
+    """Show which recipients' messages change since a git ref.
 
     Renders each message at --base and in the working tree, and shows per channel what
     every user will see differently, grouping users whose change is the same.

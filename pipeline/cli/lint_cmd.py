@@ -9,9 +9,11 @@ from typing import Annotated
 
 import typer
 
-from pipeline.cli import app
 from pipeline.cli.options import NowOpt, RootOpt, VarOpt, parse_now, parse_vars
 from pipeline.review.lint import CHECKS, Finding, LintReport, lint_messages
+
+# Commands of this module; pipeline.cli loads it when one of them is invoked.
+commands = typer.Typer(pretty_exceptions_show_locals=False, add_completion=False)
 
 
 class LintFormat(StrEnum):
@@ -22,7 +24,7 @@ class LintFormat(StrEnum):
     github = "github"
 
 
-@app.command("lint")
+@commands.command("lint")
 def lint_command(
     messages: Annotated[
         list[str] | None,
@@ -58,7 +60,7 @@ def lint_command(
     var: VarOpt = None,
     now: NowOpt = None,
 ) -> None:
-    r"""Check messages before they are sent: templates, fields, every user's result.
+    r"""Check messages before they are sent: templates, fields, users.
 
     Renders every user of the audience and reports Jinja errors, undefined values
     and the users they fail for, undeclared or unused substitutions, leftover

@@ -15,7 +15,6 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from pipeline.cli import app
 from pipeline.cli.options import (
     AudienceArg,
     MessageArg,
@@ -28,6 +27,9 @@ from pipeline.cli.options import (
 from pipeline.pinpoint.delivery import Delivered
 from pipeline.review.preview import UserPreview, preview_message
 
+# Commands of this module; pipeline.cli loads it when one of them is invoked.
+commands = typer.Typer(pretty_exceptions_show_locals=False, add_completion=False)
+
 
 class PreviewFormat(StrEnum):
     """Output formats of ``pipeline preview``."""
@@ -36,7 +38,7 @@ class PreviewFormat(StrEnum):
     json = "json"
 
 
-@app.command("preview")
+@commands.command("preview")
 def preview_command(
     message: MessageArg,
     audience: AudienceArg,
@@ -64,7 +66,7 @@ def preview_command(
     var: VarOpt = None,
     now: NowOpt = None,
 ) -> None:
-    """Show what each user of AUDIENCE receives on each channel of MESSAGE.
+    """Show what each user of AUDIENCE receives on each channel.
 
     Pinpoint's rules are applied: the block that serves each channel,
     BodyOverride and TitleOverride, {{Name}} placeholders filled from

@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 
-from pipeline.cli import app
 from pipeline.cli.options import (
     AppIdOpt,
     AudienceArg,
@@ -22,8 +21,11 @@ from pipeline.cli.options import (
 from pipeline.render.output import write_requests
 from pipeline.render.renderer import render_requests
 
+# Commands of this module; pipeline.cli loads it when one of them is invoked.
+commands = typer.Typer(pretty_exceptions_show_locals=False, add_completion=False)
 
-@app.command("render")
+
+@commands.command("render")
 def render_command(
     message: MessageArg,
     audience: AudienceArg,
@@ -36,7 +38,7 @@ def render_command(
     var: VarOpt = None,
     now: NowOpt = None,
 ) -> None:
-    """Render MESSAGE for every user of AUDIENCE into SendUsersMessages requests.
+    """Render MESSAGE for every user of AUDIENCE into API requests.
 
     One request per line, each the exact input of
     `aws pinpoint send-users-messages --cli-input-json`. No network, no credentials.

@@ -10,14 +10,16 @@ from typing import Annotated
 
 import typer
 
-from pipeline.cli import app
 from pipeline.errors import InputError
 from pipeline.sandbox import DEFAULT_PORT, Faults, Sandbox
+
+# Commands of this module; pipeline.cli loads it when one of them is invoked.
+commands = typer.Typer(pretty_exceptions_show_locals=False, add_completion=False)
 
 DEFAULT_STORE = Path(".pipeline/sandbox.sqlite")
 
 
-@app.command("sandbox")
+@commands.command("sandbox")
 def sandbox_command(
     port: Annotated[
         int, typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1; 0 picks a free one.")
@@ -70,7 +72,7 @@ def sandbox_command(
     ] = 0.0,
     seed: Annotated[int, typer.Option(help="Seed of the fault decisions.")] = 0,
 ) -> None:
-    """Run a local Pinpoint endpoint (SendUsersMessages, SendMessages) until Ctrl-C.
+    """Run a local Pinpoint endpoint until Ctrl-C.
 
     It accepts any credentials, records every delivery, and injects the faults asked for.
     """

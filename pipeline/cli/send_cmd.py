@@ -11,7 +11,6 @@ from typing import Annotated
 
 import typer
 
-from pipeline.cli import app
 from pipeline.cli.options import (
     AppIdOpt,
     AudienceArg,
@@ -32,6 +31,9 @@ from pipeline.send.results import Summary
 from pipeline.send.retry import DEFAULT_DELIVERY_ATTEMPTS
 from pipeline.send.runs import journal_path, list_runs, report_run, send_message
 
+# Commands of this module; pipeline.cli loads it when one of them is invoked.
+commands = typer.Typer(pretty_exceptions_show_locals=False, add_completion=False)
+
 
 class Format(StrEnum):
     """Output formats of ``runs`` and ``report``."""
@@ -49,7 +51,7 @@ JournalOpt = Annotated[
 FormatOpt = Annotated[Format, typer.Option("--format", help="text or json.")]
 
 
-@app.command("send")
+@commands.command("send")
 def send_command(
     message: MessageArg,
     audience: AudienceArg,
@@ -116,7 +118,7 @@ def send_command(
     var: VarOpt = None,
     now: NowOpt = None,
 ) -> None:
-    """Render MESSAGE for AUDIENCE and send it through Pinpoint's SendUsersMessages.
+    """Render MESSAGE for AUDIENCE and send it through Pinpoint.
 
     Exit codes: 0 every delivery succeeded; 1 some did not; 2 invalid input, nothing sent;
     3 the run stopped part-way (resume it with --resume).
@@ -163,7 +165,7 @@ def send_command(
     raise typer.Exit(summary.exit_code)
 
 
-@app.command("runs")
+@commands.command("runs")
 def runs_command(
     journal: JournalOpt = None, root: RootOpt = Path(), output: FormatOpt = Format.text
 ) -> None:
@@ -198,7 +200,7 @@ def runs_command(
     typer.echo(_table(header, rows) if rows else "No runs yet.")
 
 
-@app.command("report")
+@commands.command("report")
 def report_command(
     run: Annotated[str, typer.Argument(help="A run id, or 'latest'.")] = "latest",
     journal: JournalOpt = None,
@@ -208,7 +210,7 @@ def report_command(
     ] = None,
     output: FormatOpt = Format.text,
 ) -> None:
-    """Show one run: its outcome by delivery status and the users of unknown fate."""
+    """Show one run: its outcome by delivery status and the unknowns."""
     if run != "latest" and not run.isdigit():
         raise InputError(f"run {run!r} is not a run id", fix="give a number from `pipeline runs`")
     run_id = None if run == "latest" else int(run)

@@ -1,0 +1,71 @@
+"""Start-up stays small: commands that do not talk to AWS never import boto3.
+
+Each case runs the real entry point in a fresh interpreter (the click project's
+``tests/test_imports.py`` idea) and lists which heavy modules it loaded.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PROBE = """
+import json, sys
+from pipeline.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+heavy = ("boto3", "rich.progress", "pipeline.sandbox.server")
+print(json.dumps(sorted(name for name in heavy if name in sys.modules)), file=sys.stderr)
+"""
+
+
+def loaded_after(args: list[str]) -> list[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    return json.loads(done.stderr.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--help"],
+        ["render", "order_shipped", "beta_testers", "--app-id", "x", "--now", "2026-01-01T00:00:00Z"],
+        ["lint", "order_shipped"],
+    ],
+    ids=["help", "render", "lint"],
+)
+def test_offline_commands_do_not_import_boto3(args: list[str]) -> None:
+    assert loaded_after(args) == []
+
+
+def test_send_does_import_boto3() -> None:
+    # The probe can see boto3: without this, an empty list above would prove nothing.
+    assert "boto3" in loaded_after(["send", "--help"])
+
+
+def test_each_summary_in_the_root_help_is_its_commands_own() -> None:
+    import importlib
+
+    import typer.main
+
+    from pipeline.cli import COMMANDS
+
+    for name, (module_name, summary) in COMMANDS.items():
+        module = importlib.import_module(f"pipeline.cli.{module_name}")
+        command = typer.main.get_command(module.commands)
+        if command.name != name:
+            command = command.get_command(None, name)  # type: ignore[attr-defined]
+        assert (command.help or "").splitlines()[0] == summary, name
