@@ -11,7 +11,8 @@ PipelineError                  exit code 1 unless a subclass says otherwise
 │   │       └── UserInBlockError   ``user`` inside MessageConfiguration
 │   ├── AudienceError          an audience file: syntax, missing or duplicate id, no users
 │   ├── RequestError           a built request that botocore's model rejects
-│   └── DuplicateRunError      the same content was already sent (or is sending)
+│   └── DuplicateRunError      the same content was already sent
+│       └── RunBusyError       ... or is being sent right now by another live process
 └── SendError                  exit 3: a send stopped part-way; its journal allows a resume
     ├── CredentialsError       no usable AWS credentials or profile, found before sending
     ├── JournalError           the journal cannot be opened, read or written
@@ -118,7 +119,11 @@ class RequestError(InputError):
 
 
 class DuplicateRunError(InputError):
-    """The same rendered content was already sent, or is being sent, to the same target."""
+    """The same rendered content was already sent to the same target."""
+
+
+class RunBusyError(DuplicateRunError):
+    """Another live process is sending this run (or the same content) right now."""
 
 
 class SendError(PipelineError):

@@ -261,12 +261,15 @@ def user_counts(sandbox: Sandbox) -> dict[str, int]:
 def test_a_killed_send_resumes_without_delivering_twice_to_answered_users(tmp_path, aws):
     users = user_ids(3000)
     root = project(tmp_path, users)
-    with Sandbox(faults=Faults(latency=0.15)) as sandbox:
+    with Sandbox() as sandbox:
         process = spawn_send(root, sandbox.url)
         wait_for_answers(root, 6, process)
+        sandbox.hold()  # the calls after this stay under way until released
+        sandbox.wait_until_held(3)
         process.send_signal(signal.SIGKILL)
         process.communicate()
-        time.sleep(0.4)  # let the sandbox finish the calls that were under way
+        sandbox.release()
+        sandbox.wait_until_idle()  # the three calls under way are processed
         before = users_by_state(root)
         delivered_before = user_counts(sandbox)
 
@@ -274,14 +277,13 @@ def test_a_killed_send_resumes_without_delivering_twice_to_answered_users(tmp_pa
 
         unknown = before.get("in_flight", set())
         assert resumed.exit_code == 3, resumed.stderr
-        assert unknown, "the kill should leave requests in flight"
+        assert len(unknown) == 300, "the three calls under way are unknown, no more"
         listed = {
-            user
-            for line in resumed.stdout.splitlines()
-            if line.startswith("unknown: request")
-            for user in line.split(": ", 2)[2].split()
+            json.loads(line)["user_id"]
+            for line in (root / ".pipeline" / "unknown-run-1.jsonl").read_text().splitlines()
         }
         assert listed == unknown
+        assert "unknown: 300 users in 3 requests" in resumed.stdout
         assert "--resend-unknown" in resumed.stderr
         after = user_counts(sandbox)
         for user in before["answered"]:
@@ -294,8 +296,8 @@ def test_a_killed_send_resumes_without_delivering_twice_to_answered_users(tmp_pa
         final = user_counts(sandbox)
     assert set(final) == set(users)
     twice = {user for user, count in final.items() if count > 1}
-    assert twice <= unknown
-    assert max(final.values()) <= 2
+    assert twice == unknown  # the held calls were processed after the kill: resent as asked
+    assert max(final.values()) == 2
 
 
 def test_ctrl_c_stops_cleanly_and_the_resume_delivers_the_rest_once(tmp_path, aws):
@@ -373,19 +375,25 @@ def test_the_projects_own_example_goes_out_once_per_endpoint(tmp_path, aws):
 
 def test_a_second_ctrl_c_stops_at_once_leaving_only_calls_under_way_unknown(tmp_path, aws):
     root = project(tmp_path, user_ids(2000))
-    with Sandbox(faults=Faults(latency=1.0)) as sandbox:
-        process = spawn_send(root, sandbox.url)  # 3 workers, 1 request claimed ahead
+    with Sandbox() as sandbox:
+        process = spawn_send(root, sandbox.url)  # 3 workers, 1 request handed out ahead
         wait_for_answers(root, 3, process)
+        sandbox.hold()
+        sandbox.wait_until_held(3)
         process.send_signal(signal.SIGINT)
-        time.sleep(0.2)
+        assert process.stderr is not None
+        for line in process.stderr:  # the first Ctrl-C is taken: it waits for the calls
+            if line.startswith("stopping: waiting for the"):
+                break
         process.send_signal(signal.SIGINT)
-        _, stderr = process.communicate(timeout=30)
+        _, stderr = process.communicate(timeout=60)
+        sandbox.release()
 
     assert process.returncode == 3, stderr
-    assert re.search(r"Error: run 1 interrupted; [1-3] requests were still in flight", stderr)
+    assert re.search(r"Error: run 1 interrupted; 3 requests were still in flight", stderr)
     with sqlite3.connect(root / ".pipeline" / "journal.sqlite") as db:
         states = dict(db.execute("SELECT state, COUNT(*) FROM requests GROUP BY state").fetchall())
-    assert 1 <= states["in_flight"] <= 3  # the request claimed ahead went back to pending
+    assert states["in_flight"] == 3  # the request handed out ahead never left: pending
     assert sum(states.values()) == 20
 
 

@@ -70,6 +70,23 @@ def sandbox_command(
         float,
         typer.Option(min=0.0, max=1.0, help="Share of endpoints opted out (stable per endpoint)."),
     ] = 0.0,
+    lost_answer_share: Annotated[
+        float,
+        typer.Option(
+            min=0.0, max=1.0, help="Share of requests delivered, then closed without an answer."
+        ),
+    ] = 0.0,
+    partition_after: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="After this many requests, lose --partition-lost answers, then refuse "
+            "every connection (a network partition).",
+        ),
+    ] = None,
+    partition_lost: Annotated[
+        int, typer.Option(min=1, help="Answers lost when the partition starts.")
+    ] = 1,
     seed: Annotated[int, typer.Option(help="Seed of the fault decisions.")] = 0,
 ) -> None:
     """Run a local Pinpoint endpoint until Ctrl-C.
@@ -86,6 +103,9 @@ def sandbox_command(
             endpoint_temporary_failure_share=endpoint_temporary_failure_share,
             seed=seed,
             opt_out_share=opt_out_share,
+            lost_answer_share=lost_answer_share,
+            partition_after=partition_after,
+            partition_lost=partition_lost,
         )
     except ValueError as exc:
         raise InputError(str(exc).replace("_", "-"), fix="lower the fault shares") from exc

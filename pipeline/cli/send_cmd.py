@@ -42,6 +42,13 @@ class Format(StrEnum):
     json = "json"
 
 
+class OnLostAnswer(StrEnum):
+    """What to do with a call that may have been processed but got no answer."""
+
+    unknown = "unknown"
+    resend = "resend"
+
+
 JournalOpt = Annotated[
     Path | None,
     typer.Option(
@@ -85,6 +92,14 @@ def send_command(
             "--max-attempts", min=1, help="HTTP attempts per call (429, 5xx, network errors)."
         ),
     ] = DEFAULT_MAX_ATTEMPTS,
+    on_lost_answer: Annotated[
+        OnLostAnswer,
+        typer.Option(
+            "--on-lost-answer",
+            help="A call sent but never answered: 'unknown' reports its users (never sent "
+            "twice unasked); 'resend' sends it again and may deliver twice.",
+        ),
+    ] = OnLostAnswer.unknown,
     delivery_attempts: Annotated[
         int,
         typer.Option(
@@ -126,7 +141,13 @@ def send_command(
     variables, clock = parse_vars(var), parse_now(now)
     # Built before anything else, so a contradictory pair of flags fails at once.
     target = Target(region, profile, endpoint_url, sandbox, sandbox_endpoints)
-    options = SendOptions(concurrency, max_rps, max_attempts, delivery_attempts)
+    options = SendOptions(
+        concurrency,
+        max_rps,
+        max_attempts,
+        delivery_attempts,
+        resend_lost_answers=on_lost_answer is OnLostAnswer.resend,
+    )
     choice = RunChoice(force, resume, resend_unknown, accept_unknown)
     if dry_run:
         rendered = render_requests(
@@ -157,9 +178,10 @@ def send_command(
     typer.echo(format_summary(summary))
     if summary.unknown:
         typer.echo(
-            f"Error: run {summary.run.id} is unfinished: {len(summary.unknown)} requests were in "
-            "flight when it stopped; send them again with --resume --resend-unknown, or settle "
-            "them with --resume --accept-unknown",
+            f"Error: run {summary.run.id} is unfinished: {len(summary.unknown_users):,} users "
+            f"in {len(summary.unknown):,} requests got no answer (listed in "
+            f"{summary.unknown_file}); send them again with --resume --resend-unknown, or "
+            "settle them with --resume --accept-unknown",
             err=True,
         )
     raise typer.Exit(summary.exit_code)
@@ -237,8 +259,11 @@ def format_summary(summary: Summary, *, note: bool = False) -> str:
     if summary.not_sent:
         rows.append(("NOT_SENT", "-", f"{summary.not_sent:,}"))
     lines.append(_table(("status", "endpoints", "users"), rows) if rows else "Nothing answered.")
-    for request in summary.unknown:
-        lines.append(f"unknown: request {request.seq}: {' '.join(request.user_ids)}")
+    if summary.unknown:
+        lines.append(
+            f"unknown: {len(summary.unknown_users):,} users in {len(summary.unknown):,} "
+            f"requests may or may not have been delivered; listed in {summary.unknown_file}"
+        )
     if note and run.error:
         lines.append(f"note: {run.error}")
     return "\n".join(lines)

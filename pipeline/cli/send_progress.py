@@ -20,7 +20,7 @@ class LineMonitor:
     """Quiet progress for logs and pipes: a line at start, every 10%, and for each note."""
 
     def __init__(self) -> None:
-        self._total = self._done = self._next = 0
+        self._total = self._done = self._next = self._unknown = 0
         self._start = time.monotonic()
 
     def __enter__(self) -> LineMonitor:
@@ -40,12 +40,20 @@ class LineMonitor:
         self._done += users
         if self._done >= self._next or self._done >= self._total:
             rate = self._done / max(time.monotonic() - self._start, 1e-6)
-            print(f"{self._done:,}/{self._total:,} users answered ({rate:,.0f}/s)", file=sys.stderr)
+            unknown = f", {self._unknown:,} unknown" if self._unknown else ""
+            print(
+                f"{self._done:,}/{self._total:,} users answered ({rate:,.0f}/s){unknown}",
+                file=sys.stderr,
+            )
             self._next = self._done + max(1, self._total // 10)
 
     def note(self, text: str) -> None:
         """Print a note."""
         print(text, file=sys.stderr)
+
+    def unknown(self, users: int) -> None:
+        """Count users whose call got no answer; the next progress line shows them."""
+        self._unknown += users
 
 
 class RichMonitor:
@@ -58,13 +66,14 @@ class RichMonitor:
             MofNCompleteColumn(),
             TaskProgressColumn(),
             TextColumn("{task.fields[rate]} users/s"),
+            TextColumn("{task.fields[unknown]}"),
             TimeRemainingColumn(),
             console=Console(stderr=True),
             transient=False,
         )
-        self._task = self._progress.add_task("preparing", total=None, rate="-")
+        self._task = self._progress.add_task("preparing", total=None, rate="-", unknown="")
         self._start = time.monotonic()
-        self._done = 0
+        self._done = self._unknown = 0
 
     def __enter__(self) -> RichMonitor:
         self._progress.start()
@@ -87,3 +96,8 @@ class RichMonitor:
     def note(self, text: str) -> None:
         """Print a note above the bar."""
         self._progress.console.print(text, markup=False, highlight=False)
+
+    def unknown(self, users: int) -> None:
+        """Show how many users are unknown (their call may have been processed, unanswered)."""
+        self._unknown += users
+        self._progress.update(self._task, unknown=f"{self._unknown:,} unknown")

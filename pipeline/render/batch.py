@@ -56,17 +56,19 @@ class RequestBatcher:
         completed: tuple[ApiRequest, ...] = ()
         if batch.max_bytes + max_bytes > self.max_request_bytes:
             batch.max_bytes = self._exact_size(batch, user_id, configuration)
-            if batch.max_bytes > self.max_request_bytes:
-                if not batch.users:
-                    raise RequestError(
-                        f"the user's request alone is {batch.max_bytes:,} bytes, over the "
-                        f"{self.max_request_bytes:,}-byte payload limit",
-                        user_id=user_id,
-                        fix="shorten the per-user fields (RawContent, overrides)",
-                    )
+            if batch.max_bytes > self.max_request_bytes and batch.users:
                 completed = (self._close(batch),)
                 batch = self._open[envelope.key] = _OpenBatch(envelope)
                 batch.max_bytes = self._exact_size(batch, user_id, configuration)
+            # Wherever the user stands in the audience: a request of this user alone would
+            # be refused by Pinpoint (413), and no run could ever finish.
+            if batch.max_bytes > self.max_request_bytes:
+                raise RequestError(
+                    f"the user's request alone is {batch.max_bytes:,} bytes, over the "
+                    f"{self.max_request_bytes:,}-byte payload limit",
+                    user_id=user_id,
+                    fix="shorten the per-user fields (RawContent, overrides)",
+                )
         else:
             batch.max_bytes += max_bytes
         batch.users[user_id] = configuration

@@ -1,9 +1,11 @@
 """Seeded fault injection: which requests and endpoints of the sandbox fail, and how.
 
-Every decision comes from one ``random.Random(seed)`` drawn under a lock in arrival order, so
-a sequential client sees the same faults for the same seed on every run. Opt-outs are the
-exception: they are a stable property of an endpoint (a hash of the seed, the user id and
-the endpoint id), so a retry of the same user finds the same endpoints opted out.
+Every share-based decision comes from one ``random.Random(seed)`` drawn under a lock in
+arrival order, so a sequential client sees the same faults for the same seed on every run.
+Schedules by count (``throttle_first``, ``partition_after``) do not depend on chance or on
+time at all, which is what deterministic tests need. Opt-outs are a stable property of an
+endpoint (a hash of the seed, the user id and the endpoint id), so a retry of the same user
+finds the same endpoints opted out.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ class RequestFault(enum.Enum):
 
     THROTTLE = "throttle"  # HTTP 429 TooManyRequestsException
     ERROR = "error"  # HTTP 500 InternalServerErrorException
-    DROP = "drop"  # the connection is closed without any response
+    DROP = "drop"  # the connection is closed without any response, nothing delivered
+    LOSE_ANSWER = "lose-answer"  # delivered and recorded, then closed without an answer
+    PARTITION = "partition"  # as LOSE_ANSWER, then every later connection is refused
 
 
 class EndpointFault(enum.Enum):
@@ -48,6 +52,15 @@ class Faults:
         seed: Seed of the generator behind every decision.
         opt_out_share: Share of endpoints that are opted out (``OPT_OUT``), chosen per
             endpoint and stable across requests.
+        lost_answer_share: Share of requests that are processed (delivered and recorded)
+            and whose connection is then closed without an answer: the client cannot know
+            whether anything was delivered.
+        throttle_first: The first this many requests are answered 429, whatever the shares.
+        partition_after: After this many requests, the next ``partition_lost`` are
+            processed with their answers lost, and then the sandbox refuses connections
+            until ``Sandbox.heal()``: a network partition as a client sees it.
+        partition_lost: How many answers the partition loses before connections are refused
+            (at least 1 with ``partition_after``).
     """
 
     throttle_share: float = 0.0
@@ -58,6 +71,10 @@ class Faults:
     endpoint_temporary_failure_share: float = 0.0
     seed: int = 0
     opt_out_share: float = 0.0
+    lost_answer_share: float = 0.0
+    throttle_first: int = 0
+    partition_after: int | None = None
+    partition_lost: int = 0
 
     def __post_init__(self) -> None:
         shares = {
@@ -67,12 +84,26 @@ class Faults:
             "endpoint_throttle_share": self.endpoint_throttle_share,
             "endpoint_temporary_failure_share": self.endpoint_temporary_failure_share,
             "opt_out_share": self.opt_out_share,
+            "lost_answer_share": self.lost_answer_share,
         }
         for name, share in shares.items():
             if not 0.0 <= share <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1, not {share}")
-        if self.throttle_share + self.error_share + self.drop_share > 1.0:
-            raise ValueError("throttle_share + error_share + drop_share must not exceed 1")
+        request_shares = (
+            self.throttle_share + self.error_share + self.drop_share + self.lost_answer_share
+        )
+        if request_shares > 1.0:
+            raise ValueError(
+                "throttle_share + error_share + drop_share + lost_answer_share must not exceed 1"
+            )
+        counts = {"throttle_first": self.throttle_first, "partition_lost": self.partition_lost}
+        if self.partition_after is not None:
+            counts["partition_after"] = self.partition_after
+        for name, count in counts.items():
+            if count < 0:
+                raise ValueError(f"{name} must not be negative, not {count}")
+        if self.partition_after is not None and self.partition_lost < 1:
+            raise ValueError("partition_lost must be at least 1 with partition_after")
         if self.endpoint_throttle_share + self.endpoint_temporary_failure_share > 1.0:
             raise ValueError(
                 "endpoint_throttle_share + endpoint_temporary_failure_share must not exceed 1"
@@ -116,14 +147,22 @@ class FaultPlan:
         self._throttle = faults.throttle_share
         self._error = self._throttle + faults.error_share
         self._drop = self._error + faults.drop_share
+        self._lose = self._drop + faults.lost_answer_share
+        self._drawn = 0  # requests decided so far, in arrival order
 
     def draw(self) -> tuple[RequestFault | None, EndpointDraws | None]:
         """Decide the next request's fault, and the generator of its endpoint faults."""
         with self._lock:
+            self._drawn += 1
+            number = self._drawn
             draw = self._random.random()
             endpoint_seed = (
                 self._random.getrandbits(64) if self.faults.has_endpoint_faults else None
             )
+        endpoints = None if endpoint_seed is None else EndpointDraws(self.faults, endpoint_seed)
+        scheduled = self._scheduled(number)
+        if scheduled is not None:
+            return scheduled, endpoints
         fault = None
         if draw < self._throttle:
             fault = RequestFault.THROTTLE
@@ -131,8 +170,20 @@ class FaultPlan:
             fault = RequestFault.ERROR
         elif draw < self._drop:
             fault = RequestFault.DROP
-        endpoints = None if endpoint_seed is None else EndpointDraws(self.faults, endpoint_seed)
+        elif draw < self._lose:
+            fault = RequestFault.LOSE_ANSWER
         return fault, endpoints
+
+    def _scheduled(self, number: int) -> RequestFault | None:
+        """The fault the count schedules give the ``number``-th request (1-based), if any."""
+        faults = self.faults
+        if number <= faults.throttle_first:
+            return RequestFault.THROTTLE
+        start = faults.partition_after
+        if start is not None and start < number <= start + faults.partition_lost:
+            last = number == start + faults.partition_lost
+            return RequestFault.PARTITION if last else RequestFault.LOSE_ANSWER
+        return None
 
     def opted_out(self, user_id: str, endpoint_id: str) -> bool:
         """Whether ``opt_out_share`` makes this endpoint opted out (the same every time)."""

@@ -61,8 +61,13 @@ class Sandbox:
         self._store_path = Path(store) if store is not None else None
         self._port = port
         self.stopping = threading.Event()
-        self._count_lock = threading.Lock()
+        # Guards the counters below; notified whenever one changes, for the wait_* methods.
+        self._state = threading.Condition()
         self._requests = 0
+        self._active = 0  # requests being served
+        self._held = 0  # requests waiting for release()
+        self._holding = False
+        self._partitioned = False
         self._store: DeliveryStore | None = None
         self._server: SandboxServer | None = None
         self._thread: threading.Thread | None = None
@@ -93,6 +98,74 @@ class Sandbox:
         """Every HTTP request received so far, faulted ones included."""
         return self._requests
 
+    @property
+    def partitioned(self) -> bool:
+        """Whether the sandbox refuses connections (a partition, until ``heal()``)."""
+        return self._partitioned
+
+    def hold(self) -> None:
+        """From now on, requests wait before they are processed, until ``release()``."""
+        with self._state:
+            self._holding = True
+
+    def release(self) -> None:
+        """Let the held requests (and every later one) be processed."""
+        with self._state:
+            self._holding = False
+            self._state.notify_all()
+
+    def wait_until_held(self, count: int, *, timeout: float = 60.0) -> None:
+        """Block until ``count`` requests wait at the hold.
+
+        The timeout only guards against a test that would otherwise hang: what the test
+        asserts never depends on it.
+
+        Raises:
+            TimeoutError: Fewer requests arrived within ``timeout`` seconds.
+        """
+        with self._state:
+            if not self._state.wait_for(lambda: self._held >= count, timeout):
+                raise TimeoutError(f"{self._held} requests held, not {count}")
+
+    def wait_until_idle(self, *, timeout: float = 60.0) -> None:
+        """Block until no request is being served (the timeout only guards against a hang).
+
+        Raises:
+            TimeoutError: Requests were still being served after ``timeout`` seconds.
+        """
+        with self._state:
+            if not self._state.wait_for(lambda: self._active == 0, timeout):
+                raise TimeoutError(f"{self._active} requests still being served")
+
+    def admit(self) -> bool:
+        """Wait while the sandbox holds requests (see ``hold``); False if it stops meanwhile."""
+        with self._state:
+            if self._holding:
+                self._held += 1
+                self._state.notify_all()
+                self._state.wait_for(lambda: not self._holding or self.stopping.is_set())
+                self._held -= 1
+            return not self.stopping.is_set()
+
+    def partition(self) -> None:
+        """Stop listening and close every connection: new connections are refused."""
+        server = self._server
+        if server is None or self._partitioned:
+            return
+        self._partitioned = True
+        server.shutdown()  # called from a connection thread, never the serving one
+        server.socket.close()
+        server.close_connections()
+
+    def heal(self) -> None:
+        """End a partition: listen again on the same port."""
+        if not self._partitioned or self._server is None:
+            return
+        port = self._server.server_port
+        self._server.server_close()
+        self._partitioned = False
+        self._serve(SandboxServer((HOST, port), self))
+
     def start(self) -> Sandbox:
         """Open the store and start serving on a background thread.
 
@@ -110,7 +183,12 @@ class Sandbox:
                 f"cannot listen on {HOST}:{self._port}: {exc.strerror or exc}",
                 fix="choose another port, or 0 for any free one",
             ) from exc
-        self._store, self._server = store, server
+        self._store = store
+        self._serve(server)
+        return self
+
+    def _serve(self, server: SandboxServer) -> None:
+        self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever,
             kwargs={"poll_interval": 0.05},
@@ -118,7 +196,6 @@ class Sandbox:
             daemon=True,
         )
         self._thread.start()
-        return self
 
     def stop(self) -> None:
         """Stop serving, close every connection and the store; deliveries stay readable."""
@@ -126,6 +203,8 @@ class Sandbox:
         if server is None or store is None:
             return
         self.stopping.set()
+        with self._state:
+            self._state.notify_all()  # held requests end without being processed
         server.shutdown()
         if self._thread is not None:
             self._thread.join()
@@ -160,9 +239,16 @@ class Sandbox:
 
     def begin_request(self) -> FaultPlan:
         """Count one HTTP request and return the faults that apply to it."""
-        with self._count_lock:
+        with self._state:
             self._requests += 1
+            self._active += 1
         return self._plan
+
+    def end_request(self) -> None:
+        """One HTTP request is done with."""
+        with self._state:
+            self._active -= 1
+            self._state.notify_all()
 
     def process(
         self,

@@ -46,6 +46,18 @@ class Backend(Protocol):
     def begin_request(self) -> FaultPlan:
         """Count one HTTP request and return the faults that apply to it."""
 
+    def end_request(self) -> None:
+        """One HTTP request is done with (answered, refused or dropped)."""
+
+    def admit(self) -> bool:
+        """Wait while the sandbox holds requests; False if it stops meanwhile.
+
+        Tests schedule a crash or a race with a hold, by request count and not by time.
+        """
+
+    def partition(self) -> None:
+        """Stop listening and close every connection: clients are refused until healed."""
+
     def process(
         self,
         route: Route,
@@ -121,6 +133,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         backend = self.server.backend
         plan = backend.begin_request()
+        try:
+            self._serve_one(backend, plan)
+        finally:
+            backend.end_request()
+
+    def _serve_one(self, backend: Backend, plan: FaultPlan) -> None:
         request_id = new_request_id()
         length = self._content_length()
         if length is None:
@@ -150,6 +168,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._pause(plan)
             self.close_connection = True
             return
+        if not backend.admit():
+            self.close_connection = True
+            return
         if fault is RequestFault.THROTTLE:
             self._error(plan, 429, "Too many requests", request_id)
             return
@@ -161,6 +182,15 @@ class _Handler(BaseHTTPRequestHandler):
         # about as much CPU as the work itself).
         with self.server.work_lock:
             status, answer = self._answer(backend, route, body, request_id, plan, draws)
+        if fault in (RequestFault.LOSE_ANSWER, RequestFault.PARTITION):
+            # Processed and recorded, but the client never hears of it: it must not guess.
+            self._pause(plan)
+            if fault is RequestFault.PARTITION:
+                backend.partition()  # before the client can learn anything and try again
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+            return
         if status == 200:
             self._send(plan, 200, answer, request_id)
         else:

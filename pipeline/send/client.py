@@ -1,9 +1,19 @@
 """Pinpoint through boto3: the client, its credentials, one call, and what its errors mean.
 
-This is the one module that imports boto3. The client retries throttling (429), server
-errors (5xx) and network errors itself, with botocore's ``standard`` retry mode and an
-attempt bound high enough that a quarter of HTTP attempts failing loses nothing: with 10
-attempts a call fails only when all ten do (0.25**10, about one in a million).
+This is the one module that imports boto3. No Pinpoint send operation takes an idempotency
+token, so a call that may have been processed must never be sent again unasked. The client
+therefore retries, with botocore's ``standard`` retry mode and an attempt bound high enough
+that a quarter of HTTP attempts failing loses nothing (10 attempts: a call fails only when
+all ten do, about one in a million), only what proves nothing was delivered:
+
+- answered errors: throttling (429) and server errors (5xx) with a response;
+- failures before a byte left the machine: no connection, connect timeout, proxy refused.
+
+A call whose request was written and whose answer never came back (read timeout, reset or
+closed connection, an unreadable answer) may have been processed: it is not retried
+(``resend_lost_answers`` turns that off for teams that prefer a duplicate to a gap), and
+every attempt of the call is remembered, so the call is judged by its whole history, not
+by its last error.
 
 The client does not validate parameters again: every rendered request was validated with
 botocore's own validator before it was journaled, and the journal sends exactly those
@@ -14,7 +24,8 @@ step on the sending path (a malformed request would still be refused by the serv
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
@@ -23,14 +34,15 @@ from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
-    ConnectionError,
+    ConnectTimeoutError,
     CredentialRetrievalError,
-    HTTPClientError,
+    EndpointConnectionError,
     NoCredentialsError,
     NoRegionError,
     ParamValidationError,
     PartialCredentialsError,
     ProfileNotFound,
+    ProxyConnectionError,
     TokenRetrievalError,
 )
 
@@ -46,6 +58,8 @@ RETRY_MODES: Final = ("standard", "adaptive")
 SANDBOX_CREDENTIALS: Final = {"aws_access_key_id": "sandbox", "aws_secret_access_key": "sandbox"}
 SANDBOX_REGION: Final = "us-east-1"
 
+# Failures that prove the request never left the machine: no connection was made.
+NOTHING_SENT: Final = (EndpointConnectionError, ConnectTimeoutError, ProxyConnectionError)
 _CREDENTIAL_ERRORS: Final = (
     NoCredentialsError,
     PartialCredentialsError,
@@ -81,6 +95,7 @@ def create_client(
     concurrency: int = DEFAULT_CONCURRENCY,
     max_rps: float | None = None,
     credentials: Mapping[str, str] | None = None,
+    resend_lost_answers: bool = False,
 ) -> PinpointClient:
     """A boto3 ``pinpoint`` client; credentials come from the standard chain.
 
@@ -94,6 +109,8 @@ def create_client(
         max_rps: At most this many HTTP requests per second, retries included.
         credentials: Explicit keys (``aws_access_key_id``, ``aws_secret_access_key``), as
             for a sandbox; never logged.
+        resend_lost_answers: Let botocore retry calls that may have been processed too
+            (at least once instead of at most once).
 
     Raises:
         CredentialsError: No credentials, or an unknown profile.
@@ -142,9 +159,36 @@ def create_client(
         ) from exc
     except ValueError as exc:  # botocore's complaint about a malformed endpoint URL
         raise InputError(f"bad --endpoint-url {endpoint_url!r}: {exc}") from exc
+    # First among the retry handlers: its False vetoes the standard handler's retry.
+    guard: Any = _retry_guard(resend_lost_answers)  # the stubs expect handlers to return None
+    client.meta.events.register_first(
+        "needs-retry.pinpoint", guard, unique_id="pipeline-at-most-once"
+    )
     if max_rps is not None:
         limit_rate(client, max_rps)
     return client
+
+
+class _CallHistory(threading.local):
+    """What the attempts of the call this thread is making have shown (one call at a time)."""
+
+    def __init__(self) -> None:
+        self.maybe_processed = False
+
+
+_HISTORY = _CallHistory()
+
+
+def _retry_guard(resend_lost_answers: bool) -> Callable[..., bool | None]:
+    """A ``needs-retry`` handler: notes attempts that may have been processed, vetoes them."""
+
+    def needs_retry(*, caught_exception: Exception | None = None, **_: Any) -> bool | None:
+        if caught_exception is None or isinstance(caught_exception, NOTHING_SENT):
+            return None  # answered, or never sent: botocore's standard rules decide
+        _HISTORY.maybe_processed = True
+        return None if resend_lost_answers else False
+
+    return needs_retry
 
 
 def limit_rate(client: Any, max_rps: float) -> RateLimiter:
@@ -161,7 +205,11 @@ def limit_rate(client: Any, max_rps: float) -> RateLimiter:
 
 
 def call(client: PinpointClient, request: Claimed) -> tuple[dict[str, Any], Any]:
-    """Send one journaled request; returns what was sent (parsed) and the answer."""
+    """Send one journaled request; returns what was sent (parsed) and the answer.
+
+    When it raises, ``classify`` reads the error together with every attempt of the call.
+    """
+    _HISTORY.maybe_processed = False
     sent: dict[str, Any] = json.loads(request.body)
     if request.kind == "users":
         return sent, client.send_users_messages(**sent)
@@ -174,46 +222,65 @@ class CallFailure:
 
     Attributes:
         what: One line saying what happened.
-        retry: Whether sending it again later may succeed (throttling, 5xx, network).
-        delivered_nothing: Whether the failure proves nothing was delivered (an error answer,
-            or no connection at all); otherwise the request may have been processed.
+        retry: Whether to send it again later (throttling, 5xx; a lost answer only when
+            lost answers are resent).
+        maybe_processed: Whether some attempt of the call may have been processed (it was
+            written and no complete answer came back); its users are then unknown.
         fix: What the user can do, when it is not simply to try again.
     """
 
     what: str
     retry: bool
-    delivered_nothing: bool
+    maybe_processed: bool
     fix: str | None = None
 
 
-def classify(error: Exception) -> CallFailure:
+def classify(
+    error: Exception, *, resend_lost_answers: bool = False, history: bool | None = None
+) -> CallFailure:
     """Read a botocore error, raised after botocore's own retries, for the sender.
+
+    Args:
+        error: What the call raised.
+        resend_lost_answers: Whether a call that may have been processed is sent again.
+        history: Whether an earlier attempt of the call may have been processed; by
+            default what this thread's last ``call`` recorded.
 
     Raises:
         Exception: ``error`` itself when it is not botocore's (a bug, not a failure).
     """
+    earlier = _HISTORY.maybe_processed if history is None else history
     if isinstance(error, ClientError):
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
         details = error.response.get("Error", {})
         what = f"Pinpoint answered {status} {details.get('Code', '')}: {details.get('Message', '')}"
         server_side = status == 429 or status >= 500
-        return CallFailure(what, server_side, True, None if server_side else _FIXES.get(status))
+        fix = None if server_side else _FIXES.get(status)
+        return _failure(what, server_side, earlier, resend_lost_answers, fix)
     if isinstance(error, _CREDENTIAL_ERRORS):
-        return CallFailure(f"AWS credentials failed: {error}", False, True, "renew the credentials")
+        what = f"AWS credentials failed: {error}"
+        return _failure(what, False, earlier, resend_lost_answers, "renew the credentials")
     if isinstance(error, ParamValidationError):
-        return CallFailure(f"botocore refused the request: {error}", False, True)
-    if isinstance(error, ConnectionError):
-        # Raised before a byte of the request was sent (no connection, TLS, proxy), after
-        # botocore's attempts spread over about a minute: the network or the URL is wrong.
-        return CallFailure(
-            f"cannot reach Pinpoint: {error}", False, True, "check the network and --endpoint-url"
-        )
-    if isinstance(error, HTTPClientError):
-        # Sent, but no answer came back (timeout, connection closed): maybe processed.
-        return CallFailure(f"no answer from Pinpoint: {error}", True, False)
+        return _failure(f"botocore refused the request: {error}", False, earlier, False, None)
+    if isinstance(error, NOTHING_SENT):
+        # No connection, after botocore's attempts spread over about a minute: the network
+        # or the URL is wrong.
+        fix = "check the network and --endpoint-url"
+        return _failure(f"cannot reach Pinpoint: {error}", False, earlier, False, fix)
     if isinstance(error, BotoCoreError):
-        return CallFailure(f"botocore failed: {error}", False, False)
+        # Sent, but no complete answer came back (timeout, reset, closed, unreadable).
+        what = f"no answer from Pinpoint: {error}"
+        return _failure(what, resend_lost_answers, True, resend_lost_answers, None)
     raise error
+
+
+def _failure(
+    what: str, retry: bool, maybe_processed: bool, resend: bool, fix: str | None
+) -> CallFailure:
+    """A failure; a call that may have been processed is retried only if lost answers are."""
+    if maybe_processed and not resend:
+        retry = False
+    return CallFailure(what, retry, maybe_processed, fix)
 
 
 def request_id(response: Mapping[str, Any]) -> str | None:

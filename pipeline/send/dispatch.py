@@ -1,11 +1,19 @@
 """The concurrent sender: worker threads make the calls, one thread keeps the journal.
 
-The main thread owns the journal. In each turn it records every answer that came back,
-returns failed requests to the queue, and marks the next requests in flight, all in one
-transaction that is committed before those requests are handed to the workers. So a
-request is in flight on disk before it leaves, and one commit (one fsync) serves many
-requests. A few requests are claimed ahead of a free worker so that no worker waits for a
-commit. Workers parse the answers and plan the retries; the main thread only writes.
+The contract, in the order it is kept:
+
+1. A request is marked in flight on disk by the worker that sends it, right before the
+   call (one small commit; WAL with ``synchronous=NORMAL`` keeps it across a process
+   crash). So after a crash exactly the requests that may have left are unknown; the ones
+   queued for a worker are still pending.
+2. The main thread owns the rest of the journal: in each turn it records every answer that
+   came back and returns failed requests to the queue, in one transaction. Workers parse
+   the answers and plan the retries.
+3. A call that may have been processed (``CallFailure.maybe_processed``) is never sent
+   again automatically, unless lost answers are resent: it stays in flight, its users are
+   unknown, and the run goes on; ``--resume --resend-unknown`` or ``--accept-unknown``
+   settle them. When ``unknown_limit`` calls in a row end so (the service stopped
+   answering), the run stops rather than leave more users unknown.
 
 Ctrl-C (SIGINT, when sending from the main thread) stops taking new requests and waits for
 the calls under way, so their answers are journaled; a second Ctrl-C stops at once and
@@ -29,7 +37,15 @@ from typing import Protocol
 from pipeline.errors import SendError
 from pipeline.send.client import DEFAULT_CONCURRENCY, CallFailure, PinpointClient, call, classify
 from pipeline.send.client import request_id as aws_request_id
-from pipeline.send.journal import ANSWERED, STOPPED, Answer, Claimed, Journal, Queued
+from pipeline.send.journal import (
+    ANSWERED,
+    HEARTBEAT_SECONDS,
+    STOPPED,
+    Answer,
+    Claimed,
+    Journal,
+    Queued,
+)
 from pipeline.send.results import endpoints_results, users_results
 from pipeline.send.retry import DEFAULT_DELIVERY_ATTEMPTS, Backoff, plan_retries
 
@@ -51,6 +67,9 @@ class Monitor(Protocol):
     def note(self, text: str) -> None:
         """Something the person sending should know (a pause, a retry, a stop)."""
 
+    def unknown(self, users: int) -> None:
+        """``users`` more users are unknown: their call may have been processed, unanswered."""
+
 
 class QuietMonitor:
     """A monitor that ignores everything."""
@@ -62,6 +81,9 @@ class QuietMonitor:
         """Ignore."""
 
     def note(self, text: str) -> None:
+        """Ignore."""
+
+    def unknown(self, users: int) -> None:
         """Ignore."""
 
 
@@ -84,8 +106,12 @@ def send_requests(
     backoff: Backoff | None = None,
     monitor: Monitor | None = None,
     clock: Callable[[], float] = time.time,
+    resend_lost_answers: bool = False,
 ) -> None:
     """Send every pending request of a run, with per-endpoint retries, until none is left.
+
+    ``resend_lost_answers`` sends a call that may have been processed again (at least
+    once); by default its users become unknown (at most once).
 
     Raises:
         SendError: The run stopped part-way (an AWS error, the network, Ctrl-C); what was
@@ -102,6 +128,7 @@ def send_requests(
         backoff=backoff or Backoff(),
         monitor=monitor or QuietMonitor(),
         clock=clock,
+        resend_lost_answers=resend_lost_answers,
     )
     dispatcher.run()
 
@@ -118,14 +145,19 @@ class _Dispatcher:
         backoff: Backoff,
         monitor: Monitor,
         clock: Callable[[], float],
+        resend_lost_answers: bool,
     ) -> None:
         self.journal = journal
         self.run_id = run_id
         self.client = client
         self.concurrency = concurrency
-        # Requests claimed ahead of a free worker, so workers never wait for the journal's
-        # next commit; after a crash at most concurrency + this many are unknown.
+        # Requests handed out ahead of a free worker, so workers never wait for the main
+        # thread; they are pending on disk until a worker marks one in flight.
         self.limit = concurrency + max(1, concurrency // 4)
+        self.resend_lost_answers = resend_lost_answers
+        # Calls in a row that ended unknown; at the limit the service is taken to be gone.
+        self.unknown_in_a_row = 0
+        self.unknown_limit = max(8, concurrency)
         self.delivery_attempts = delivery_attempts
         self.backoff = backoff
         self.monitor = monitor
@@ -155,12 +187,10 @@ class _Dispatcher:
             with self._sigint_stops():
                 self._loop()
         finally:
-            unsent = self._take_back()
+            unsent = self._take_back()  # never marked in flight: still pending on disk
             for _ in workers:
                 self.work.put(None)
-        if unsent:
-            self.journal.release(unsent)
-            self.outstanding -= len(unsent)
+        self.outstanding -= unsent
         late = self._collect_ready()
         if late:  # answers that came back after a second Ctrl-C: journal them too
             with self.journal.transaction():
@@ -178,10 +208,14 @@ class _Dispatcher:
 
     def _loop(self) -> None:
         outcomes: list[_Outcome] = []
+        beat = self.clock()
         while True:
             with self.journal.transaction():
                 if outcomes:
                     self._settle(outcomes)
+                if self.clock() - beat >= HEARTBEAT_SECONDS:
+                    beat = self.clock()
+                    self.journal.heartbeat(self.run_id)  # the run's lease, for other hosts
                 stopping = self.stop is not None or self.interrupts > 0
                 claimed = [] if stopping else self._claim_due()
             for request in claimed:
@@ -191,16 +225,16 @@ class _Dispatcher:
                 break
             outcomes = self._collect()
 
-    def _take_back(self) -> list[Queued]:
-        """Claimed requests that no worker took (after a second Ctrl-C): never sent."""
-        unsent: list[Queued] = []
+    def _take_back(self) -> int:
+        """Count the handed-out requests that no worker took (after a second Ctrl-C)."""
+        unsent = 0
         while True:
             try:
                 request = self.work.get_nowait()
             except queue.Empty:
                 return unsent
             if request is not None:
-                unsent.append(Queued(request.id, 0.0))
+                unsent += 1
 
     def _claim_due(self) -> list[Claimed]:
         now = self.clock()
@@ -209,7 +243,7 @@ class _Dispatcher:
             if self.todo[0][0] > now:
                 break
             due.append(heapq.heappop(self.todo)[1])
-        return self.journal.claim(due) if due else []
+        return self.journal.load(due) if due else []
 
     def _collect(self) -> list[_Outcome]:
         timeout = _TICK
@@ -234,21 +268,24 @@ class _Dispatcher:
         answers = [o.answer for o in outcomes if o.answer is not None]
         for item in self.journal.record(self.run_id, answers):
             heapq.heappush(self.todo, (item.not_before, item.id))
+        if answers:
+            self.unknown_in_a_row = 0
         released: list[Queued] = []
         for outcome in outcomes:
             if outcome.failure is not None:
                 released.extend(self._failed(outcome.request, outcome.failure))
-            elif outcome.skipped:
-                released.append(Queued(outcome.request.id, 0.0))
             elif outcome.bug is not None and self.stop is None:
                 self.stop = outcome.bug
                 self.halt.set()
+            # A skipped request was never marked in flight: it is still pending on disk.
         self.journal.release(released)
         users = sum(a.request.users for a in outcomes if a.answer and a.request.rendered)
         if users:
             self.monitor.advanced(users)
 
     def _failed(self, request: Claimed, failure: CallFailure) -> list[Queued]:
+        if failure.maybe_processed and not failure.retry:
+            return self._unknown(request, failure)
         rounds = self.requeued.get(request.id, 0)
         if failure.retry and rounds < REQUEUE_LIMIT and self.stop is None and not self.interrupts:
             self.requeued[request.id] = rounds + 1
@@ -268,7 +305,21 @@ class _Dispatcher:
                 + ", then continue with the same `pipeline send` command and --resume",
             )
         # A request that may have been processed stays in flight: reported as unknown.
-        return [Queued(request.id, 0.0)] if failure.delivered_nothing else []
+        return [] if failure.maybe_processed else [Queued(request.id, 0.0)]
+
+    def _unknown(self, request: Claimed, failure: CallFailure) -> list[Queued]:
+        """A call that may have been processed: it stays in flight, its users unknown."""
+        self.monitor.unknown(request.users)
+        self.unknown_in_a_row += 1
+        if self.unknown_in_a_row >= self.unknown_limit and self.stop is None:
+            self.halt.set()
+            self.stop = SendError(
+                f"run {self.run_id} stopped: {self.unknown_in_a_row} calls in a row got no "
+                f"answer (last: {failure.what})",
+                fix="check the network, then continue with the same `pipeline send` command "
+                "and --resume",
+            )
+        return []
 
     def _work(self) -> None:
         while (request := self.work.get()) is not None:
@@ -282,11 +333,12 @@ class _Dispatcher:
             self.done.put(outcome)
 
     def _send(self, request: Claimed) -> _Outcome:
+        self.journal.mark_in_flight(request.id)  # committed before a byte leaves
         try:
             sent, response = call(self.client, request)
         except Exception as error:
-            failure = classify(error)
-            if not failure.retry:
+            failure = classify(error, resend_lost_answers=self.resend_lost_answers)
+            if not failure.retry and not failure.maybe_processed:
                 self.halt.set()  # no worker sends another request of a run that must stop
             return _Outcome(request, failure=failure)
         if request.kind == "users":

@@ -47,6 +47,9 @@ class SendOptions:
         max_attempts: HTTP attempts per call (botocore's retries of answered errors).
         delivery_attempts: Deliveries tried per endpoint (per-endpoint retries).
         backoff: The backoff between per-endpoint retries (None: the default).
+        resend_lost_answers: Send again a call that may have been processed but got no
+            answer (at least once: a gap is worse than a duplicate, e.g. one-time codes).
+            Off by default: its users are unknown, and nobody is sent to twice unasked.
     """
 
     concurrency: int = DEFAULT_CONCURRENCY
@@ -54,6 +57,7 @@ class SendOptions:
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
     delivery_attempts: int = DEFAULT_DELIVERY_ATTEMPTS
     backoff: Backoff | None = None
+    resend_lost_answers: bool = False
 
 
 @dataclass(frozen=True, slots=True)

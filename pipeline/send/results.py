@@ -95,6 +95,8 @@ class Summary:
         users: Per status, how many users have at least one endpoint in it.
         unknown: Requests in flight when the run stopped, with their recipients.
         not_sent: Users of rendered requests that never left.
+        unknown_file: Where the unknown users are listed, one JSON line per user and
+            endpoint; None when there are none.
     """
 
     run: Run
@@ -102,6 +104,7 @@ class Summary:
     users: dict[str, int] = field(default_factory=dict)
     unknown: list[Unknown] = field(default_factory=list)
     not_sent: int = 0
+    unknown_file: Path | None = None
 
     @property
     def unknown_users(self) -> list[str]:
@@ -136,12 +139,22 @@ class Summary:
                 {"request": u.seq, "users": list(u.user_ids), "endpoints": list(u.endpoint_ids)}
                 for u in self.unknown
             ],
+            "unknown_file": None if self.unknown_file is None else str(self.unknown_file),
             "exit_code": self.exit_code,
         }
 
 
-def summarize(journal: Journal, run_id: int, *, results_file: Path | None = None) -> Summary:
+def summarize(
+    journal: Journal,
+    run_id: int,
+    *,
+    results_file: Path | None = None,
+    unknown_file: Path | None = None,
+) -> Summary:
     """Count a run's final results by status; also write them to ``results_file`` if given.
+
+    The users of unknown fate go to ``unknown_file`` (same line format, status
+    ``UNKNOWN``), when there are any; a stale list from an earlier look is removed.
 
     The results file has one JSON object per line and per user and endpoint: ``user_id``,
     ``endpoint_id``, ``status``, ``status_code``, ``message_id``, ``status_message`` and
@@ -179,6 +192,15 @@ def summarize(journal: Journal, run_id: int, *, results_file: Path | None = None
             if out is not None:
                 out.write(_result_line(_placeholder(user, "", NOT_SENT)))
     summary.users = {status: len(ids) for status, ids in users.items()}
+    if unknown_file is not None:
+        if unknown:
+            with _atomic_writer(unknown_file) as out:
+                assert out is not None
+                for user, endpoint in unknown:
+                    out.write(_result_line(_placeholder(user, endpoint, UNKNOWN_STATUS)))
+            summary.unknown_file = unknown_file
+        else:
+            unknown_file.unlink(missing_ok=True)
     return summary
 
 

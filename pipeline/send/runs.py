@@ -143,11 +143,23 @@ def send_message(
                 delivery_attempts=options.delivery_attempts,
                 backoff=options.backoff,
                 monitor=monitor,
+                resend_lost_answers=options.resend_lost_answers,
             )
         except SendError as error:
-            raise RunStopped(error, summarize(book, run.id, results_file=results)) from error
+            raise RunStopped(error, _summary(book, run.id, results)) from error
         _close_run(book, run.id)
-        return summarize(book, run.id, results_file=results)
+        return _summary(book, run.id, results)
+
+
+def unknown_path(journal: Path, run_id: int) -> Path:
+    """Where a run's users of unknown fate are listed: beside the journal."""
+    return journal.parent / f"unknown-run-{run_id}.jsonl"
+
+
+def _summary(book: Journal, run_id: int, results: Path | None) -> Summary:
+    """The run's summary; writes its results file and its list of unknown users."""
+    unknown = unknown_path(book.path, run_id)
+    return summarize(book, run_id, results_file=results, unknown_file=unknown)
 
 
 def _open_client(
@@ -166,6 +178,7 @@ def _open_client(
         concurrency=options.concurrency,
         max_rps=options.max_rps,
         credentials=SANDBOX_CREDENTIALS if target.sandbox else None,
+        resend_lost_answers=options.resend_lost_answers,
     )
     stack.callback(getattr(client, "close", lambda: None))
     return client
@@ -215,7 +228,7 @@ def report_run(journal: Path, run_id: int | None, *, results: Path | None = None
             if not runs:
                 raise InputError(f"the journal {journal} has no runs yet")
             run_id = runs[0].id
-        return summarize(book, run_id, results_file=results)
+        return _summary(book, run_id, results)
 
 
 def git_commit(root: Path) -> str | None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
 
@@ -33,6 +34,10 @@ class Ledger:
     path: Path
     _db: sqlite3.Connection
     _clock: Callable[[], datetime]
+    # The sending threads' connection, and the lock that keeps its one-row commits and the
+    # main thread's transactions apart (no SQLite busy-waiting between them).
+    _marker: sqlite3.Connection | None
+    _write_lock: threading.RLock
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -40,22 +45,31 @@ class Ledger:
         if self._db.in_transaction:
             yield self._db
             return
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            raise self._failed(exc) from exc
-        try:
-            yield self._db
-        except sqlite3.Error as exc:
-            self._db.execute("ROLLBACK")
-            raise self._failed(exc) from exc
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        try:
-            self._db.execute("COMMIT")
-        except sqlite3.Error as exc:
-            raise self._failed(exc) from exc
+        with self._write_lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise self._failed(exc) from exc
+            try:
+                yield self._db
+            except sqlite3.Error as exc:
+                self._rollback()
+                raise self._failed(exc) from exc
+            except BaseException:
+                self._rollback()
+                raise
+            try:
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._rollback()
+                raise self._failed(exc) from exc
+
+    def _rollback(self) -> None:
+        # After some errors (a full disk) SQLite has already rolled back: nothing to undo,
+        # and the error that matters is the one being raised.
+        if self._db.in_transaction:
+            with suppress(sqlite3.Error):
+                self._db.execute("ROLLBACK")
 
     def _failed(self, error: sqlite3.Error) -> JournalError:
         return JournalError(
@@ -87,10 +101,38 @@ class Ledger:
                 ((IN_FLIGHT, sent_at, request_id, PENDING) for request_id in request_ids),
             )
             if cursor.rowcount != len(request_ids):
-                raise JournalError(
-                    "a request of this run was taken by another process",
-                    fix="let the other `pipeline send` finish; then check `pipeline runs`",
+                raise _taken()
+        return self.load(request_ids)
+
+    def mark_in_flight(self, request_id: int) -> None:
+        """Commit that a pending request is leaving now; called by the thread that sends it.
+
+        Safe from any thread. One commit per request: in WAL mode with
+        ``synchronous=NORMAL`` it is a write to the log without an fsync, and it survives
+        a crash of the process (not of the machine).
+
+        Raises:
+            JournalError: The request is no longer pending (another process took it).
+        """
+        sent_at = self._now()
+        with self._write_lock:
+            if self._marker is None:
+                self._marker = self._connect(check_same_thread=False)
+            try:
+                cursor = self._marker.execute(
+                    "UPDATE requests SET state = ?, sent_at = ? WHERE id = ? AND state = ?",
+                    (IN_FLIGHT, sent_at, request_id, PENDING),
                 )
+            except sqlite3.Error as exc:
+                raise self._failed(exc) from exc
+        if cursor.rowcount != 1:
+            raise _taken()
+
+    def _connect(self, *, check_same_thread: bool = True) -> sqlite3.Connection:
+        raise NotImplementedError  # Journal opens the database
+
+    def load(self, request_ids: Sequence[int]) -> list[Claimed]:
+        """Load requests to send, in order, without changing their state."""
         marks = ",".join("?" * len(request_ids))
         rows = self._db.execute(
             "SELECT id, seq, kind, body, recipients, origin, attempt, users, parent"
@@ -258,3 +300,10 @@ def _resolve(answers: list[tuple[int, list[ResultRow]]]) -> Iterator[FinalResult
             if endpoint_id or attempt == last:
                 user_id, endpoint_id, status, code, message_id, message = row
                 yield FinalResult(user_id, endpoint_id, status, code, message_id, message, attempt)
+
+
+def _taken() -> JournalError:
+    return JournalError(
+        "a request of this run was taken by another process",
+        fix="let the other `pipeline send` finish; then check `pipeline runs`",
+    )

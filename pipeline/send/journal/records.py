@@ -6,10 +6,11 @@ import os
 import socket
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
-from pipeline.errors import DuplicateRunError
+from pipeline.errors import DuplicateRunError, RunBusyError
 
 DEFAULT_JOURNAL: Final = Path(".pipeline") / "journal.sqlite"
 SANDBOX_TARGET: Final = "sandbox"
@@ -25,6 +26,11 @@ STOPPED: Final = "stopped"
 FINISHED: Final = "finished"
 SUPERSEDED: Final = "superseded"  # never sent anything; a newer run of the same content took over
 UNKNOWN_STATUS: Final = "UNKNOWN"
+# A running run held by a process on another host (whose life cannot be checked from here)
+# counts as live while it has written to the journal this recently; the sender writes at
+# least every HEARTBEAT_SECONDS.
+LEASE_SECONDS: Final = 300
+HEARTBEAT_SECONDS: Final = 30
 
 ResultRow = tuple[str, str, str, int | None, str | None, str | None]
 """One per-endpoint result: user id, endpoint id, status, status code, message id, message."""
@@ -89,6 +95,19 @@ class Run:
             and self.host == socket.gethostname()
             and not alive(self.pid)
         )
+
+    def held_by_another(self, now: datetime) -> bool:
+        """Whether another live process is sending this run now.
+
+        On this host its process id is checked; a process of another host is taken to be
+        alive while the run was written to within ``LEASE_SECONDS``.
+        """
+        if self.status != RUNNING or self.pid is None:
+            return False
+        if self.host == socket.gethostname():
+            return self.pid != os.getpid() and alive(self.pid)
+        updated = datetime.fromisoformat(self.updated_at)
+        return now - updated < timedelta(seconds=LEASE_SECONDS)
 
     @property
     def unfinished(self) -> bool:
@@ -195,6 +214,17 @@ def duplicate_error(earlier: Run) -> DuplicateRunError:
         f"content of {earlier.message!r} to {earlier.audience!r} for application "
         f"{earlier.application_id!r}",
         fix=fix,
+    )
+
+
+def busy_error(run: Run) -> RunBusyError:
+    """The refusal to send what another live process is sending right now."""
+    return RunBusyError(
+        f"run {run.id} of {run.message!r} to {run.audience!r} for application "
+        f"{run.application_id!r} is being sent right now by process {run.pid} on host "
+        f"{run.host}",
+        fix="wait for it to finish (`pipeline runs` shows it); if that process died, "
+        "resume with --resume once it is detected as gone",
     )
 
 

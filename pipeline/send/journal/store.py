@@ -6,6 +6,7 @@ import hashlib
 import os
 import socket
 import sqlite3
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,7 +27,7 @@ from pipeline.send.journal.records import (
     Progress,
     Run,
     RunSpec,
-    alive,
+    busy_error,
     duplicate_error,
 )
 from pipeline.send.journal.schema import RUN_COLUMNS, SCHEMA
@@ -37,19 +38,20 @@ def _utc_now() -> datetime:
 
 
 class Journal(Ledger):
-    """The journal of every send, in one SQLite database (WAL, synchronous commits)."""
+    """The journal of every send, in one SQLite database (WAL, ``synchronous=NORMAL``).
+
+    It holds every recipient's text, so its folder is created ``0700`` and the file
+    ``0600`` (SQLite gives its ``-wal`` and ``-shm`` files the same mode).
+    """
 
     def __init__(self, path: Path, *, clock: Callable[[], datetime] = _utc_now) -> None:
         self.path = path
         self._clock = clock
+        self._marker = None
+        self._write_lock = threading.RLock()
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(path, isolation_level=None, timeout=10.0)
-            # WAL lets readers (``pipeline runs``) look while a send writes. FULL makes
-            # each commit durable against power loss too, so "in flight" is on disk
-            # before a request leaves; commits are batched to keep that cheap.
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
+            _create_private(path)
+            self._db = self._connect()
             self._db.executescript(SCHEMA)
         except (OSError, sqlite3.Error) as exc:
             raise JournalError(
@@ -57,8 +59,21 @@ class Journal(Ledger):
                 fix="check that the directory is writable, or pass --journal PATH",
             ) from exc
 
+    def _connect(self, *, check_same_thread: bool = True) -> sqlite3.Connection:
+        db = sqlite3.connect(
+            self.path, isolation_level=None, timeout=10.0, check_same_thread=check_same_thread
+        )
+        # WAL lets readers (``pipeline runs``) look while a send writes. NORMAL commits
+        # reach the log without an fsync: a committed "in flight" survives a crash of the
+        # process, which is what a request's fate depends on, at a fraction of FULL's cost.
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        return db
+
     def close(self) -> None:
         """Close the database."""
+        if self._marker is not None:
+            self._marker.close()
         self._db.close()
 
     def __enter__(self) -> Journal:
@@ -122,6 +137,12 @@ class Journal(Ledger):
             )
             content_hash = digest.hexdigest()
             if spec.target != SANDBOX_TARGET:
+                # Checked in the same transaction as the insert: two sends of the same
+                # content started together cannot both pass (the journal's write lock
+                # orders them), and the later one sees the earlier one running.
+                busy = self._being_sent(content_hash, spec)
+                if busy is not None:
+                    raise busy_error(busy)
                 earlier = self._sent_before(content_hash, spec)
                 if earlier is not None and not force:
                     raise duplicate_error(earlier)
@@ -139,6 +160,16 @@ class Journal(Ledger):
             )
             db.execute("UPDATE requests SET origin = id WHERE run_id = ?", (run_id,))
         return self.run(run_id)
+
+    def _being_sent(self, content_hash: str, spec: RunSpec) -> Run | None:
+        """A run of the same content and target that another live process is sending."""
+        rows = self._db.execute(
+            f"SELECT {RUN_COLUMNS} FROM runs WHERE content_hash = ? AND target = ?"
+            f" AND application_id = ? AND status = '{RUNNING}' ORDER BY id DESC",
+            (content_hash, spec.target, spec.application_id),
+        )
+        now = self._clock()
+        return next((run for run in (Run(*row) for row in rows) if run.held_by_another(now)), None)
 
     def _sent_before(self, content_hash: str, spec: RunSpec) -> Run | None:
         row = self._db.execute(
@@ -184,25 +215,22 @@ class Journal(Ledger):
         """Mark a run as running in this process (a resume).
 
         Raises:
-            JournalError: Another live process on this host is sending the run.
+            RunBusyError: Another live process is sending the run.
         """
-        run = self.run(run_id)
-        if (
-            run.status == RUNNING
-            and run.pid is not None
-            and run.pid != os.getpid()
-            and run.host == socket.gethostname()
-            and alive(run.pid)
-        ):
-            raise JournalError(
-                f"run {run_id} is being sent by process {run.pid}",
-                fix="wait for it to end, or stop it, before resuming",
+        with self.transaction() as db:  # check and take in one step: two resumes race
+            run = self.run(run_id)
+            if run.held_by_another(self._clock()):
+                raise busy_error(run)
+            db.execute(
+                "UPDATE runs SET status = ?, error = NULL, pid = ?, host = ?, updated_at = ?"
+                " WHERE id = ?",
+                (RUNNING, os.getpid(), socket.gethostname(), self._now(), run_id),
             )
-        self._db.execute(
-            "UPDATE runs SET status = ?, error = NULL, pid = ?, host = ?, updated_at = ?"
-            " WHERE id = ?",
-            (RUNNING, os.getpid(), socket.gethostname(), self._now(), run_id),
-        )
+
+    def heartbeat(self, run_id: int) -> None:
+        """Note that this process is still sending the run (see ``LEASE_SECONDS``)."""
+        with self.transaction() as db:
+            db.execute("UPDATE runs SET updated_at = ? WHERE id = ?", (self._now(), run_id))
 
     def set_status(self, run_id: int, status: str, *, error: str | None = None) -> None:
         """Record how a run ended (or that it stopped, and why)."""
@@ -229,3 +257,11 @@ class Journal(Ledger):
             elif state in (PENDING, IN_FLIGHT):
                 retries += count
         return Progress(requests=requests, users=users, retries_pending=retries)
+
+
+def _create_private(path: Path) -> None:
+    """Create the journal's folder (0700) and file (0600) if they do not exist yet."""
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
