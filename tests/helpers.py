@@ -5,6 +5,11 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+# The repository (its templates/ and audiences/ are the project's own example content) and
+# the golden files of the example messages.
+REPO = Path(__file__).resolve().parent.parent
+GOLDEN = Path(__file__).resolve().parent / "golden"
+
 
 def build_tree(root: Path, files: dict[str, str | bytes]) -> Path:
     """Write ``{relative path: content}`` under ``root``; text is dedented. Returns root."""

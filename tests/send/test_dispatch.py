@@ -25,7 +25,7 @@ from pipeline.send.journal import ANSWERED, PENDING, Claimed, Journal, RunSpec
 from pipeline.send.ratelimit import RateLimiter
 from pipeline.send.results import summarize
 from pipeline.send.retry import Backoff, plan_retries
-from tests.send_support import (
+from tests.send.support import (
     APP,
     SMS_ONLY,
     endpoints_file,

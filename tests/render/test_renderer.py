@@ -1,6 +1,5 @@
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -8,10 +7,9 @@ from pipeline.api import encode_request, validation_errors
 from pipeline.errors import TemplateError
 from pipeline.render.batch import RequestBatcher
 from pipeline.render.renderer import render_requests
-from tests.helpers import build_tree, simple_project
+from tests.helpers import GOLDEN, REPO, build_tree, simple_project
 
-PROJECT = Path(__file__).resolve().parent.parent
-GOLDEN = Path(__file__).resolve().parent / "golden"
+PROJECT = REPO
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 
 

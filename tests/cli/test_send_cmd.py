@@ -21,7 +21,8 @@ from typer.testing import CliRunner
 from pipeline.cli import _register_commands, app
 from pipeline.sandbox import Faults, Sandbox
 from pipeline.send.journal import Journal, RunSpec
-from tests.send_support import (
+from tests.helpers import REPO
+from tests.send.support import (
     APP,
     DUMMY_AWS_ENV,
     NO_AWS_ENV,
@@ -353,7 +354,7 @@ def test_runs_without_a_journal_says_so(tmp_path):
 
 
 def test_the_projects_own_example_goes_out_once_per_endpoint(tmp_path, aws):
-    repo = Path(__file__).resolve().parent.parent
+    repo = REPO
     audience = yaml.safe_load((repo / "audiences" / "beta_testers.yaml").read_text("utf-8"))
     expected = [str(user["id"]) for user in audience["users"]]
     journal, results = tmp_path / "journal.sqlite", tmp_path / "results.jsonl"

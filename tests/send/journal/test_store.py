@@ -23,7 +23,7 @@ from pipeline.send.journal import (
     RunSpec,
 )
 from pipeline.send.results import summarize
-from tests.send_support import make_requests, user_ids
+from tests.send.support import make_requests, user_ids
 
 SPEC = RunSpec(
     message="hello",

@@ -8,12 +8,12 @@ from typer.testing import CliRunner
 from pipeline.cli import _register_commands, app
 from pipeline.errors import InputError
 from pipeline.review.lint import CHECKS, Finding, lint_message, lint_messages
-from tests.helpers import build_tree
+from tests.helpers import REPO, build_tree
 
 _register_commands()
 runner = CliRunner()
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
-PROJECT = Path(__file__).resolve().parent.parent
+PROJECT = REPO
 
 GOOD = """
     MessageConfiguration:
