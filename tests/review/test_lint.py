@@ -3,15 +3,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from pipeline.cli import _register_commands, app
 from pipeline.errors import InputError
 from pipeline.review.lint import CHECKS, Finding, lint_message, lint_messages
-from tests.helpers import REPO, build_tree
+from tests.helpers import REPO, build_tree, run_cli
 
-_register_commands()
-runner = CliRunner()
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 PROJECT = REPO
 
@@ -500,7 +496,7 @@ def test_the_example_content_lints_with_only_its_documented_warnings():
 
 
 def invoke(root, *args):
-    return runner.invoke(app, ["lint", *args, "--root", str(root), "--now", "2026-01-01T00:00:00Z"])
+    return run_cli(["lint", *args, "--root", str(root), "--now", "2026-01-01T00:00:00Z"])
 
 
 def broken_project(tmp_path):
@@ -557,7 +553,7 @@ def test_cli_github_annotations(tmp_path):
 
 
 def test_cli_list_checks():
-    result = runner.invoke(app, ["lint", "--list-checks"])
+    result = run_cli(["lint", "--list-checks"])
     assert result.exit_code == 0
     assert [line.split()[0] for line in result.stdout.splitlines()] == list(CHECKS)
 

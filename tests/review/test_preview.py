@@ -2,15 +2,11 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from typer.testing import CliRunner
 
-from pipeline.cli import _register_commands, app
 from pipeline.errors import InputError, TemplateError
 from pipeline.review.preview import preview_message
-from tests.helpers import build_tree
+from tests.helpers import build_tree, run_cli
 
-_register_commands()
-runner = CliRunner()
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 PEOPLE = """
@@ -163,8 +159,7 @@ def test_json_form_of_a_preview(tmp_path):
 
 def invoke(tmp_path, *args, message=SMS_AND_PUSH, audience=PEOPLE):
     root = build_tree(tmp_path, {"templates/m/message.yaml": message, "audiences/a.yaml": audience})
-    return runner.invoke(
-        app,
+    return run_cli(
         ["preview", "m", "a", *args, "--root", str(root), "--now", "2026-01-01T00:00:00Z"],
         env={"COLUMNS": "120"},
     )

@@ -18,12 +18,11 @@ import boto3  # noqa: TID251 - the tests drive the sandbox with the real client
 import botocore.exceptions
 import pytest
 from botocore.config import Config
-from typer.testing import CliRunner
 
-import pipeline.cli
 from pipeline.errors import InputError
 from pipeline.pinpoint.delivery import deliver
 from pipeline.sandbox import Faults, Sandbox, synthetic_endpoints
+from tests.helpers import run_cli
 
 APP = "611e3e3cdd47474c9c1399a505665b91"
 MESSAGE_ID = re.compile(r"[0-9a-v]{40}")
@@ -527,8 +526,7 @@ def test_latency_is_added_and_stop_is_prompt_with_open_connections(
 
 
 def test_cli_help_lists_the_options() -> None:
-    pipeline.cli._register_commands()
-    result = CliRunner().invoke(pipeline.cli.app, ["sandbox", "--help"], env={"COLUMNS": "200"})
+    result = run_cli(["sandbox", "--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     for option in (
         "--port",
@@ -546,13 +544,10 @@ def test_cli_help_lists_the_options() -> None:
         assert option in result.output
 
 
-def test_cli_reports_a_bad_endpoints_file_on_one_line(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    with pytest.raises(SystemExit) as exited:
-        pipeline.cli.main(["sandbox", "--endpoints", str(tmp_path / "missing.yaml")])
-    assert exited.value.code == 2
-    error = capsys.readouterr().err
+def test_cli_reports_a_bad_endpoints_file_on_one_line(tmp_path: Path) -> None:
+    result = run_cli(["sandbox", "--endpoints", str(tmp_path / "missing.yaml")])
+    assert result.exit_code == 2
+    error = result.stderr
     assert re.fullmatch(r"Error: .*missing\.yaml: cannot read the file: .*\n", error)
 
 

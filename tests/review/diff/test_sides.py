@@ -9,15 +9,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from pipeline.cli import _register_commands, app
 from pipeline.errors import InputError
 from pipeline.review.diff import diff_messages
-from tests.helpers import build_tree
-
-_register_commands()
-runner = CliRunner()
+from tests.helpers import build_tree, run_cli
 
 COMMIT_DATE = "2026-01-05T09:30:00+00:00"
 GIT_ENV = {
@@ -105,7 +100,7 @@ def edit(path: Path, old: str, new: str) -> None:
 
 
 def diff(root: Path, *args: str) -> object:
-    return runner.invoke(app, ["diff", "--base", "main", "--root", str(root), *args])
+    return run_cli(["diff", "--base", "main", "--root", str(root), *args])
 
 
 def one(report, name):
@@ -515,7 +510,7 @@ def test_base_that_does_not_render_names_the_ref(tmp_path):
     git(root, "branch", "broken")
     git(root, "reset", "-q", "--hard", "HEAD~1")
 
-    result = runner.invoke(app, ["diff", "--base", "broken", "--root", str(root), "order"])
+    result = run_cli(["diff", "--base", "broken", "--root", str(root), "order"])
 
     assert result.exit_code == 0, result.stderr  # the working tree, under review, is fine
     assert re.search(
@@ -544,7 +539,7 @@ def test_base_that_does_not_render_names_the_ref(tmp_path):
 def test_input_errors_are_one_line_and_exit_2(tmp_path, args, error):
     root = example(tmp_path)
 
-    result = runner.invoke(app, ["diff", "--root", str(root), *args])
+    result = run_cli(["diff", "--root", str(root), *args])
 
     assert result.exit_code == 2
     assert result.stdout == ""
@@ -564,7 +559,7 @@ def test_message_folder_outside_templates_is_refused(tmp_path):
 def test_not_a_git_repository(tmp_path):
     root = build_tree(tmp_path / "plain", {"templates/order/message.yaml": ORDER})
 
-    result = runner.invoke(app, ["diff", "--base", "main", "--root", str(root)])
+    result = run_cli(["diff", "--base", "main", "--root", str(root)])
 
     assert result.exit_code == 2
     assert re.fullmatch(
