@@ -1,175 +1,17 @@
-import json
-from datetime import UTC, datetime
+"""lint_message and lint_messages: every check before sending, message by message."""
+
 from pathlib import Path
 
 import pytest
 
 from pipeline.errors import InputError
-from pipeline.review.lint import CHECKS, Finding, lint_message, lint_messages
-from tests.helpers import REPO, build_tree, run_cli
-
-NOW = datetime(2026, 1, 1, tzinfo=UTC)
-PROJECT = REPO
-
-GOOD = """
-    MessageConfiguration:
-      SMSMessage: {Body: "{{ sub('Name') }}, hi", MessageType: TRANSACTIONAL}
-    PerUser:
-      Substitutions: {Name: "{{ user.first_name }}"}
-"""
-PEOPLE = """
-    users:
-      - {id: u-1, first_name: Ana}
-      - {id: u-2, first_name: Bob}
-"""
-
-
-def lint(tmp_path, message=GOOD, audience=PEOPLE, **files):
-    """Lint message ``m`` of a project written inline, against audience ``people``."""
-    tree = {"templates/m/message.yaml": message, **files}
-    if audience is not None:
-        tree["audiences/people.yaml"] = audience
-    root = build_tree(tmp_path, tree)
-    return list(
-        lint_message("m", root=root, audience="people" if audience else None, now=NOW).findings
-    )
-
-
-def only(findings: list[Finding], check: str) -> list[Finding]:
-    return [finding for finding in findings if finding.check == check]
+from pipeline.review.lint import lint_message, lint_messages
+from tests.helpers import REPO, build_tree
+from tests.review.support import GOOD, NOW, PEOPLE, lint
 
 
 def test_a_good_message_has_no_findings(tmp_path):
     assert lint(tmp_path) == []
-
-
-# --- templates -------------------------------------------------------------------------
-
-
-def test_template_syntax_in_a_field_and_in_an_included_file(tmp_path):
-    message = """
-        MessageConfiguration:
-          SMSMessage: {Body: "{{ sub('Name') }"}
-          APNSMessage: {Body: "{% include 'm/push.j2' %}"}
-        PerUser:
-          Substitutions: {Name: "{{ user.first_name }}"}
-    """
-    findings = only(
-        lint(tmp_path, message, **{"templates/m/push.j2": "ok\n{% if %}\n"}), "template-syntax"
-    )
-    assert [(Path(f.file).name, f.line, f.severity) for f in findings] == [
-        ("message.yaml", 2, "error"),
-        ("push.j2", 2, "error"),
-    ]
-    assert "unexpected '}'" in findings[0].message
-
-
-def test_template_not_found_names_the_include(tmp_path):
-    message = GOOD.replace("hi", "hi {% include 'm/footer.j2' %}")
-    [finding] = only(lint(tmp_path, message), "template-not-found")
-    assert finding.message.startswith("template not found: m/footer.j2")
-    assert finding.line == 2
-    assert lint(tmp_path, message, **{"templates/m/footer.j2": "bye"}) == []
-
-
-def test_undefined_reports_every_failing_field_and_groups_users(tmp_path):
-    message = """
-        MessageConfiguration:
-          SMSMessage: {MessageType: TRANSACTIONAL}
-        PerUser:
-          BodyOverride: "Hi {{ user.first_name }}"
-          TitleOverride: "{{ user.nickname }}"
-    """
-    audience = """
-        users:
-          - {id: u-1, first_name: Ana, nickname: A}
-          - {id: u-2}
-          - {id: u-3}
-    """
-    findings = only(lint(tmp_path, message, audience), "undefined")
-    assert [(f.line, f.users, f.user_count) for f in findings] == [
-        (4, ("u-2", "u-3"), 2),
-        (5, ("u-2", "u-3"), 2),
-    ]
-    assert "'first_name'" in findings[0].message
-    assert "PerUser.BodyOverride" in findings[0].message
-    fixed = message.replace("user.first_name", "user.first_name | default('there')")
-    fixed = fixed.replace("user.nickname", "user.nickname | default('')")
-    assert lint(tmp_path, fixed, audience) == []
-
-
-def test_many_failing_users_make_one_finding_with_a_sample(tmp_path):
-    audience = "users:\n" + "".join(f"  - {{id: u-{n}}}\n" for n in range(40))
-    [finding] = lint(tmp_path, GOOD, audience)
-    assert finding.check == "undefined"
-    assert finding.user_count == 40
-    assert finding.users == ("u-0", "u-1", "u-2", "u-3", "u-4")
-    assert "(for 40 users: u-0, u-1, u-2, u-3, u-4, ...)" in finding.text()
-
-
-def test_user_in_a_channel_block(tmp_path):
-    message = GOOD.replace("{{ sub('Name') }}", "{{ user.first_name }}")
-    [finding] = only(lint(tmp_path, message), "user-in-block")
-    assert finding.line == 2
-    assert finding.user_count == 2
-    assert "PerUser" in (finding.fix or "")
-
-
-def test_render_failed_for_other_template_errors(tmp_path):
-    message = GOOD.replace("first_name }}", "when | date }}")
-    audience = "users:\n  - {id: u-1, when: 2026-01-01}\n  - {id: u-2, when: soon}\n"
-    [finding] = only(lint(tmp_path, message, audience), "render-failed")
-    assert finding.users == ("u-2",)
-    assert lint(tmp_path, message, "users:\n  - {id: u-1, when: '2026-01-01'}\n") == []
-
-
-# --- substitutions and placeholders ------------------------------------------------------
-
-
-def test_sub_undeclared_points_at_the_call_with_a_suggestion(tmp_path):
-    message = GOOD.replace("sub('Name')", "sub('Nme')")
-    findings = lint(tmp_path, message)
-    [undeclared] = only(findings, "sub-undeclared")
-    assert (undeclared.line, undeclared.severity) == (2, "error")
-    assert undeclared.fix == "did you mean 'Name'?"
-    assert only(findings, "leftover-braces") == []  # reported once, where sub() is written
-
-
-def test_sub_undeclared_in_an_included_file(tmp_path):
-    message = GOOD.replace("hi", "{% include 'm/body.j2' %}")
-    findings = lint(tmp_path, message, **{"templates/m/body.j2": "line one\n{{ sub('Other') }}"})
-    [finding] = only(findings, "sub-undeclared")
-    assert (Path(finding.file).name, finding.line) == ("body.j2", 2)
-
-
-def test_sub_unused(tmp_path):
-    message = GOOD.replace("{Name:", "{Extra: '{{ user.id }}', Name:")
-    [finding] = lint(tmp_path, message)
-    assert (finding.check, finding.severity, finding.line) == ("sub-unused", "warning", 4)
-    assert "Extra" in finding.message
-    dynamic = message.replace("sub('Name')", "sub(vars.key)") + "    vars: {key: Name}\n"
-    assert only(lint(tmp_path, dynamic), "sub-unused") == []
-
-
-def test_leftover_braces_from_the_template_and_from_user_data(tmp_path):
-    message = """
-        MessageConfiguration:
-          SMSMessage: {MessageType: TRANSACTIONAL}
-          GCMMessage: {Action: OPEN_APP}
-        PerUser:
-          BodyOverride: "{% raw %}{{#if vip}}{% endraw %}Hi {{ user.first_name }}"
-    """
-    audience = "users:\n  - {id: u-1, first_name: Ana}\n  - {id: u-2, first_name: '{{x}}'}\n"
-    findings = only(lint(tmp_path, message, audience), "leftover-braces")
-    assert [(f.line, f.users) for f in findings] == [(5, ("u-1", "u-2")), (5, ("u-2",))]
-    assert "'{{#if vip}}'" in findings[0].message
-    assert "(on SMS, GCM)" in findings[0].message
-    assert "no substitution fills it" in findings[1].message
-    clean = message.replace("{% raw %}{{#if vip}}{% endraw %}", "")
-    assert lint(tmp_path, clean, PEOPLE) == []
-
-
-# --- message.yaml against the API ----------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -216,136 +58,6 @@ def test_every_schema_mistake_of_a_message_is_reported_at_once(tmp_path):
     ]
 
 
-def test_hidden_by_override(tmp_path):
-    message = """
-        MessageConfiguration:
-          SMSMessage: {Body: never sent}
-          APNSMessage: {Title: never shown, Body: never sent}
-          EmailMessage: {Body: email keeps its body}
-        PerUser:
-          BodyOverride: "Hi {{ user.first_name }}"
-    """
-    findings = lint(tmp_path, message)
-    assert [(f.check, f.line, f.severity) for f in findings] == [
-        ("hidden-by-override", 2, "warning"),
-        ("hidden-by-override", 3, "warning"),
-    ]
-    assert findings[0].message.startswith("SMSMessage.Body is never sent")
-    with_title = message.replace("BodyOverride:", "TitleOverride: T\n          BodyOverride:")
-    assert len(only(lint(tmp_path, with_title), "hidden-by-override")) == 3
-
-
-def test_default_message_body_that_reaches_email_is_not_hidden(tmp_path):
-    message = """
-        MessageConfiguration:
-          DefaultMessage: {Body: for email and voice}
-        PerUser:
-          BodyOverride: "Hi {{ user.first_name }}"
-    """
-    assert only(lint(tmp_path, message), "hidden-by-override") == []
-
-
-def test_missing_url(tmp_path):
-    message = """
-        vars: {link: ""}
-        MessageConfiguration:
-          APNSMessage: {Body: hi, Action: URL}
-          GCMMessage: {Body: hi, Action: DEEP_LINK, Url: "{{ vars.link }}"}
-          ADMMessage: {Body: hi, Action: URL, Url: ""}
-    """
-    findings = only(lint(tmp_path, message), "missing-url")
-    assert [(f.line, f.user_count) for f in findings] == [(3, 0), (4, 2), (5, 0)]
-    assert "renders empty" in findings[1].message
-    fixed = message.replace("Action: URL}", "Action: URL, Url: 'https://x'}")
-    fixed = fixed.replace('Url: ""', "Url: https://x")
-    assert lint(tmp_path, fixed.replace('link: ""', "link: app://x")) == []
-
-
-def test_raw_content_that_is_not_json(tmp_path):
-    message = """
-        MessageConfiguration:
-          GCMMessage: {Action: OPEN_APP}
-        PerUser:
-          RawContent: '{"data": {"name": "{{ user.first_name }}"}}'
-    """
-    audience = "users:\n  - {id: u-1, first_name: Ana}\n  - {id: u-2, first_name: 'Bo\"b'}\n"
-    [finding] = only(lint(tmp_path, message, audience), "raw-content-json")
-    assert (finding.line, finding.users) == (4, ("u-2",))
-    fixed = message.replace('"{{ user.first_name }}"', "{{ user.first_name | tojson }}")
-    assert lint(tmp_path, fixed, audience) == []
-
-
-def test_raw_content_of_a_block_that_is_not_json(tmp_path):
-    message = """
-        MessageConfiguration:
-          APNSMessage: {RawContent: '{"aps": {"alert": "{{ vars.text }}"}}'}
-        vars: {text: 'say "hi"'}
-    """
-    [finding] = lint(tmp_path, message)
-    assert (finding.check, finding.line, finding.user_count) == ("raw-content-json", 2, 2)
-    assert finding.message.startswith("APNSMessage.RawContent is not valid JSON: Expecting")
-    assert lint(tmp_path, message.replace('say "hi"', "say hi")) == []
-
-
-def test_trace_id_with_template_data(tmp_path):
-    [finding] = lint(tmp_path, GOOD + "    TraceId: 'run-{{ now }}'\n")
-    assert (finding.check, finding.line, finding.severity) == ("trace-id-template", 5, "error")
-    assert lint(tmp_path, GOOD + "    TraceId: spring-sale\n") == []
-
-
-# --- SMS and push ----------------------------------------------------------------------------
-
-
-def test_sms_over_the_part_budget_and_a_budget_per_message(tmp_path):
-    long_body = GOOD.replace("hi", "x" * 700)  # 5 parts of 153
-    [finding] = lint(tmp_path, long_body)
-    assert (finding.check, finding.line, finding.user_count) == ("sms-parts", 2, 2)
-    assert "5 parts, over the budget of 3" in finding.message
-    assert lint(tmp_path, long_body + "    lint: {sms_max_parts: 5}\n") == []
-
-
-def test_sms_over_the_aws_limit(tmp_path):
-    [finding] = lint(tmp_path, GOOD.replace("hi", "x" * 1600))
-    assert finding.check == "sms-too-long"
-    assert "1,530-character GSM-7 limit" in finding.message
-
-
-def test_sms_switched_to_ucs2_by_a_users_data(tmp_path):
-    message = GOOD.replace("hi", "your order of " + "x" * 80 + " has shipped")
-    audience = "users:\n  - {id: u-1, first_name: Ana}\n  - {id: u-2, first_name: Zoë}\n"
-    [finding] = lint(tmp_path, message, audience)
-    assert (finding.check, finding.severity, finding.users) == ("sms-ucs2", "warning", ("u-2",))
-    assert "2 parts instead of 1" in finding.message
-    assert "ë U+00EB" in finding.message
-    assert lint(tmp_path, message) == []
-
-
-def test_a_template_that_is_ucs2_itself_is_not_blamed_on_the_data(tmp_path):
-    message = GOOD.replace("hi", "it’s here")
-    audience = "users:\n  - {id: u-1, first_name: Zoë}\n"
-    assert lint(tmp_path, message, audience) == []
-    from_a_variable = GOOD.replace("hi", "{{ vars.shop }}") + "    vars: {shop: Café Ÿ}\n"
-    assert lint(tmp_path / "vars", from_a_variable, audience) == []
-
-
-def test_push_payload_over_the_limit_for_one_user(tmp_path):
-    message = """
-        MessageConfiguration:
-          GCMMessage: {Action: OPEN_APP}
-          ADMMessage: {Action: OPEN_APP}
-        PerUser:
-          BodyOverride: "{{ user.note }}"
-    """
-    audience = f"users:\n  - {{id: u-1, note: short}}\n  - {{id: u-2, note: {'x' * 5000}}}\n"
-    [finding] = lint(tmp_path, message, audience)
-    assert (finding.check, finding.users, finding.line) == ("push-payload", ("u-2",), 5)
-    assert "GCM payload is over the service's 4,096-byte limit" in finding.message
-    assert "largest, in bytes: 5," in finding.message  # ADM's limit is 6 KB: not reported
-
-
-# --- locales ---------------------------------------------------------------------------------
-
-
 TRANSLATED = """
     locale: en-US
     MessageConfiguration:
@@ -382,9 +94,6 @@ def test_untranslated_messages_need_no_translations(tmp_path):
     assert lint(tmp_path, TRANSLATED, audience, **{"templates/m/body.j2": "Hello"}) == []
 
 
-# --- audiences and settings ------------------------------------------------------------------
-
-
 def test_no_audience_runs_the_static_checks_and_says_so(tmp_path):
     findings = lint(tmp_path, GOOD.replace("sub('Name')", "sub('Nme')"), audience=None)
     assert [(f.check, f.severity) for f in findings] == [
@@ -419,21 +128,6 @@ def test_an_audience_that_does_not_parse_is_a_finding(tmp_path):
     assert "duplicate user id 'u-1'" in finding.message
 
 
-def test_lint_settings_ignore_and_their_mistakes(tmp_path):
-    message = GOOD.replace("{Name:", "{Extra: x, Name:")
-    assert only(lint(tmp_path, message), "sub-unused")
-    ignored = tmp_path / "ignored"
-    result = lint(ignored, message + "    lint: {ignore: [sub-unused]}\n")
-    assert result == []
-    wrong = message + "    lint: {ignore: [sub-unusd], sms_max_parts: 0, budget: 3}\n"
-    findings = only(lint(tmp_path / "wrong", wrong), "lint-config")
-    assert sorted(f.message for f in findings) == [
-        "lint.sms_max_parts must be a whole number of parts, 1 or more, not 0",
-        "unknown check id 'sub-unusd' in lint.ignore",
-        "unknown lint setting 'budget'",
-    ]
-
-
 def test_ignored_findings_are_counted(tmp_path):
     root = build_tree(
         tmp_path,
@@ -445,13 +139,6 @@ def test_ignored_findings_are_counted(tmp_path):
     )
     result = lint_message("m", root=root, audience="people", now=NOW)
     assert (result.findings, result.ignored) == ((), 1)
-
-
-def test_every_check_has_a_severity():
-    assert {check.severity for check in CHECKS.values()} == {"error", "warning"}
-
-
-# --- several messages ----------------------------------------------------------------------
 
 
 def test_lint_every_message_and_strict(tmp_path):
@@ -478,7 +165,7 @@ def test_no_messages_at_all_is_a_usage_error(tmp_path):
 
 
 def test_the_example_content_lints_with_only_its_documented_warnings():
-    report = lint_messages(root=PROJECT, now=NOW)
+    report = lint_messages(root=REPO, now=NOW)
     found = sorted((m.name, f.check) for m in report.messages for f in m.findings)
     # beta_testers holds names outside GSM-7 on purpose, so the messages with an SMS
     # body show the UCS-2 warning; reference ignores sub-unused (its substitutions are
@@ -490,86 +177,3 @@ def test_the_example_content_lints_with_only_its_documented_warnings():
         ("weekly_digest", "sms-ucs2"),
     ]
     assert report.errors == 0
-
-
-# --- the command ---------------------------------------------------------------------------
-
-
-def invoke(root, *args):
-    return run_cli(["lint", *args, "--root", str(root), "--now", "2026-01-01T00:00:00Z"])
-
-
-def broken_project(tmp_path):
-    return build_tree(
-        tmp_path,
-        {
-            "templates/m/message.yaml": GOOD.replace("hi", "{{ sub('Nme') }}"),
-            "templates/ok/message.yaml": GOOD.replace("{Name:", "{Extra: x, Name:"),
-            "audiences/people.yaml": PEOPLE,
-        },
-    )
-
-
-def test_cli_text_output_and_exit_code(tmp_path):
-    root = broken_project(tmp_path)
-    result = invoke(root, "--audience", "people")
-    assert result.exit_code == 1, result.output
-    lines = result.stdout.splitlines()
-    assert lines[0] == (
-        f"{root}/templates/m/message.yaml:2: error sub-undeclared: sub('Nme'): Nme is not a "
-        "declared substitution, so {{Nme}} reaches Pinpoint unfilled; did you mean 'Name'?"
-    )
-    assert lines[1].startswith(f"{root}/templates/ok/message.yaml:4: warning sub-unused: ")
-    assert lines[-1] == "1 error, 1 warning in 2 messages (4 users rendered)"
-
-
-def test_cli_warnings_fail_only_with_strict(tmp_path):
-    root = broken_project(tmp_path)
-    assert invoke(root, "ok", "--audience", "people").exit_code == 0
-    result = invoke(root, "ok", "--audience", "people", "--strict")
-    assert result.exit_code == 1
-    assert result.stdout.splitlines()[-1].endswith("--strict: warnings fail")
-
-
-def test_cli_json(tmp_path):
-    root = broken_project(tmp_path)
-    result = invoke(root, "m", "--audience", "people", "--format", "json")
-    assert result.exit_code == 1
-    [finding] = json.loads(result.stdout)
-    assert finding["check"] == "sub-undeclared"
-    assert (finding["line"], finding["severity"], finding["message_name"]) == (2, "error", "m")
-    assert "1 error" in result.stderr
-
-
-def test_cli_github_annotations(tmp_path):
-    root = broken_project(tmp_path)
-    result = invoke(root, "--audience", "people", "--format", "github")
-    assert result.exit_code == 1
-    error, warning = result.stdout.splitlines()
-    assert error.startswith(
-        f"::error file={root}/templates/m/message.yaml,line=2,title=sub-undeclared::sub('Nme')"
-    )
-    assert warning.startswith("::warning file=")
-
-
-def test_cli_list_checks():
-    result = run_cli(["lint", "--list-checks"])
-    assert result.exit_code == 0
-    assert [line.split()[0] for line in result.stdout.splitlines()] == list(CHECKS)
-
-
-@pytest.mark.parametrize(
-    ("args", "error"),
-    [
-        (["nope"], "no message 'nope'"),
-        (["m", "--audience", "nobody"], "no audience 'nobody'"),
-        (["m", "--var", "novalue"], "is not KEY=VALUE"),
-    ],
-)
-def test_cli_usage_errors(tmp_path, args, error):
-    root = broken_project(tmp_path)
-    result = invoke(root, *args)
-    assert result.exit_code == 2
-    assert result.stderr.startswith("Error: ")
-    assert error in result.stderr
-    assert result.stdout == ""
