@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import botocore.exceptions
@@ -9,8 +10,19 @@ import pytest
 
 from pipeline.errors import InputError
 from pipeline.sandbox import Sandbox
-from pipeline.send.client import CredentialsError, classify, create_client
+from pipeline.send.client import (
+    SANDBOX_CREDENTIALS,
+    CredentialsError,
+    call,
+    classify,
+    create_client,
+    request_id,
+)
+from pipeline.send.journal import Claimed
 from tests.send.support import (
+    APP,
+    SMS_ONLY,
+    ScriptedClient,
     client_error,
     client_for,
     isolate_aws,
@@ -89,3 +101,97 @@ def test_the_client_retries_enough_and_pools_enough_connections(monkeypatch):
         assert config.max_pool_connections == 64
     finally:
         client.close()  # type: ignore[attr-defined]
+
+
+def sandbox_client(**options):
+    return create_client(
+        endpoint_url="http://127.0.0.1:9",
+        region="us-east-1",
+        credentials=SANDBOX_CREDENTIALS,
+        **options,
+    )
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"retry_mode": "eager"}, "unknown retry mode 'eager'"),
+        ({"max_attempts": 0}, "--max-attempts must be at least 1, not 0"),
+        ({"max_rps": 0.0}, "--max-rps must be positive, not 0.0"),
+        ({"endpoint_url": "not a url"}, "bad --endpoint-url 'not a url'"),
+    ],
+)
+def test_bad_client_settings_are_usage_errors(options, message):
+    settings = {"endpoint_url": "http://127.0.0.1:9", **options}
+    with pytest.raises(InputError, match=message) as caught:
+        create_client(region="us-east-1", credentials=SANDBOX_CREDENTIALS, **settings)
+    assert caught.value.exit_code == 2
+
+
+def test_explicit_keys_need_nothing_from_the_environment(monkeypatch):
+    isolate_aws(monkeypatch, credentials=False)
+    client = sandbox_client(retry_mode="adaptive", max_attempts=3)
+    try:
+        config = client.meta.config  # type: ignore[attr-defined]
+        assert config.retries == {"mode": "adaptive", "total_max_attempts": 3}
+        assert client.meta.region_name == "us-east-1"  # type: ignore[attr-defined]
+    finally:
+        client.close()  # type: ignore[attr-defined]
+
+
+def claimed(kind: str, body: dict, recipients: str | None = None) -> Claimed:
+    return Claimed(1, 1, kind, json.dumps(body), recipients, 1, 1, 1, None)
+
+
+def test_a_journaled_request_is_sent_with_the_call_of_its_kind():
+    users_body = make_requests(["ana"])[0]
+    endpoints_body = {
+        "ApplicationId": APP,
+        "MessageRequest": {"MessageConfiguration": SMS_ONLY, "Endpoints": {"ana-2": {}}},
+    }
+    client = ScriptedClient({"answer": 1}, {"answer": 2})
+
+    sent_users, first = call(client, claimed("users", users_body))
+    sent_endpoints, second = call(client, claimed("endpoints", endpoints_body, '{"ana-2": "ana"}'))
+
+    assert [operation for operation, _ in client.calls] == ["SendUsersMessages", "SendMessages"]
+    assert [kwargs for _, kwargs in client.calls] == [users_body, endpoints_body]
+    assert (sent_users, sent_endpoints) == (users_body, endpoints_body)
+    assert (first, second) == ({"answer": 1}, {"answer": 2})
+
+
+def test_the_aws_request_id_is_read_from_the_answer():
+    assert request_id({"ResponseMetadata": {"RequestId": "abc-123"}}) == "abc-123"
+    assert request_id({"ResponseMetadata": {}}) is None
+    assert request_id({}) is None
+
+
+@pytest.mark.parametrize(
+    ("status", "fix"),
+    [
+        (400, "check the rendered request with `pipeline render`"),
+        (403, "mobiletargeting:SendUsersMessages"),
+        (404, "check --app-id and --region"),
+        (413, "7 MB limit"),
+    ],
+)
+def test_refusals_say_what_to_fix(status, fix):
+    failure = classify(client_error(status, "Refused", "no"))
+    assert failure.fix is not None and fix in failure.fix
+    assert (failure.retry, failure.delivered_nothing) == (False, True)
+
+
+@pytest.mark.parametrize("status", [429, 500, 503])
+def test_throttling_and_server_errors_are_worth_another_try(status):
+    failure = classify(client_error(status, "Busy", "later"))
+    assert (failure.retry, failure.delivered_nothing, failure.fix) == (True, True, None)
+    assert failure.what == f"Pinpoint answered {status} Busy: later"
+
+
+def test_the_client_does_not_validate_again_what_was_validated_at_render(sandbox, clients):
+    client = client_for(clients, sandbox)
+    malformed = {"Users": {"ana": {}}}  # no MessageConfiguration, which the API requires
+    # boto3 would refuse this before sending (ParamValidationError); the service refuses it.
+    with pytest.raises(botocore.exceptions.ClientError, match="BadRequestException"):
+        client.send_users_messages(ApplicationId=APP, SendUsersMessageRequest=malformed)
+    assert sandbox.requests_received == 1

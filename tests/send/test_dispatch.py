@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 
 import botocore.exceptions
@@ -10,11 +11,12 @@ import pytest
 from pipeline.errors import SendError
 from pipeline.sandbox import Faults, Sandbox
 from pipeline.send.dispatch import send_requests
-from pipeline.send.journal import ANSWERED, PENDING
+from pipeline.send.journal import ANSWERED, PENDING, STOPPED, Answer
 from pipeline.send.results import summarize
 from tests.send.support import (
     FAST,
     SEND_SPEC,
+    SMS_ONLY,
     ScriptedClient,
     all_successful,
     client_error,
@@ -192,3 +194,125 @@ def test_a_user_missing_from_the_answer_is_sent_again_alone(journal):
         ("ana", "SUCCESSFUL"),
         ("bob", "SUCCESSFUL"),
     }
+
+
+# The dispatcher's own rules, with a scripted client.
+
+
+class RecordingMonitor:
+    def __init__(self) -> None:
+        self.started_with: dict[str, int] = {}
+        self.advanced_by: list[int] = []
+        self.notes: list[str] = []
+
+    def started(self, *, total: int, done: int) -> None:
+        self.started_with = {"total": total, "done": done}
+
+    def advanced(self, users: int) -> None:
+        self.advanced_by.append(users)
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+
+
+def stepping_clock(start: float = 1_000.0, step: float = 1.0):
+    """A clock that moves ``step`` seconds at every look, so every backoff is over at once."""
+    ticks = itertools.count()
+    return lambda: start + step * next(ticks)
+
+
+def test_concurrency_below_one_is_refused(journal):
+    run = journal.create_run(SEND_SPEC, make_requests(user_ids(3)))
+    with pytest.raises(SendError, match="concurrency must be at least 1"):
+        send_requests(journal, run.id, client=ScriptedClient(), concurrency=0)
+    assert journal.progress(run.id).requests[PENDING] == 1
+
+
+def test_the_monitor_hears_the_total_and_every_answered_user(journal):
+    run = journal.create_run(SEND_SPEC, make_requests(user_ids(30)))
+    monitor = RecordingMonitor()
+    client = ScriptedClient(*[all_successful] * 3)
+
+    send_requests(journal, run.id, client=client, concurrency=2, backoff=FAST, monitor=monitor)
+
+    assert monitor.started_with == {"total": 30, "done": 0}
+    assert sum(monitor.advanced_by) == 30
+    assert journal.progress(run.id).users[ANSWERED] == 30
+
+
+def test_only_requests_still_pending_are_sent(journal):
+    run = journal.create_run(SEND_SPEC, make_requests(user_ids(30)))
+    first, *_ = journal.queued(run.id)
+    [claimed] = journal.claim([first.id])
+    rows = [(user, f"{user}-1", "SUCCESSFUL", 200, "m", None) for user in user_ids(10)]
+    journal.record(run.id, [Answer(claimed.id, "r-1", 1, rows)])
+    monitor = RecordingMonitor()
+    client = ScriptedClient(*[all_successful] * 2)
+
+    send_requests(journal, run.id, client=client, backoff=FAST, monitor=monitor)
+
+    sent = [user for _, call in client.calls for user in call["SendUsersMessageRequest"]["Users"]]
+    assert sorted(sent) == user_ids(30)[10:]  # workers may call in either order
+    assert monitor.started_with == {"total": 30, "done": 10}
+
+
+def test_endpoint_retries_go_out_as_send_messages_to_those_endpoints(journal):
+    run = journal.create_run(SEND_SPEC, make_requests(["ana", "bob"]))
+    first = {
+        "SendUsersMessageResponse": {
+            "Result": {
+                "ana": {
+                    "ana-1": {"DeliveryStatus": "SUCCESSFUL", "StatusCode": 200},
+                    "ana-2": {"DeliveryStatus": "THROTTLED", "StatusCode": 429},
+                },
+                "bob": {"bob-1": {"DeliveryStatus": "SUCCESSFUL", "StatusCode": 200}},
+            }
+        }
+    }
+    retried = {
+        "MessageResponse": {
+            "EndpointResult": {"ana-2": {"DeliveryStatus": "SUCCESSFUL", "StatusCode": 200}}
+        }
+    }
+    client = ScriptedClient(first, retried)
+
+    send_requests(journal, run.id, client=client, backoff=FAST, clock=stepping_clock())
+
+    assert [operation for operation, _ in client.calls] == ["SendUsersMessages", "SendMessages"]
+    retry = client.calls[1][1]["MessageRequest"]
+    assert retry["Endpoints"] == {"ana-2": {"Substitutions": {"Name": ["ana"]}}}
+    assert retry["MessageConfiguration"] == SMS_ONLY
+    final = {
+        (r.user_id, r.endpoint_id): (r.status, r.attempts) for r in journal.final_results(run.id)
+    }
+    assert final == {
+        ("ana", "ana-1"): ("SUCCESSFUL", 1),
+        ("ana", "ana-2"): ("SUCCESSFUL", 2),
+        ("bob", "bob-1"): ("SUCCESSFUL", 1),
+    }
+
+
+def test_server_errors_past_the_requeue_limit_stop_the_run_with_the_request_pending(journal):
+    run = journal.create_run(SEND_SPEC, make_requests(user_ids(5)))
+    failing = client_error(500, "InternalServerErrorException", "down")
+    client = ScriptedClient(*[failing] * 4)
+
+    with pytest.raises(SendError, match=r"stopped at request 1: Pinpoint answered 500"):
+        send_requests(journal, run.id, client=client, backoff=FAST, clock=stepping_clock())
+
+    assert len(client.calls) == 4  # the first call, then three more rounds
+    assert journal.unknown(run.id) == []  # an error answer delivered nothing
+    assert journal.progress(run.id).requests[PENDING] == 1
+    assert journal.run(run.id).status == STOPPED
+
+
+def test_a_bug_in_the_client_is_raised_as_itself_and_the_run_stops(journal):
+    run = journal.create_run(SEND_SPEC, make_requests(user_ids(5)))
+    client = ScriptedClient(ZeroDivisionError("a bug"))
+
+    with pytest.raises(ZeroDivisionError, match="a bug"):
+        send_requests(journal, run.id, client=client, backoff=FAST)
+
+    assert journal.run(run.id).status == STOPPED
+    # Nobody knows how far the call went: its request stays in flight, reported as unknown.
+    assert [u.user_ids for u in journal.unknown(run.id)] == [tuple(user_ids(5))]

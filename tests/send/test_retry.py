@@ -7,7 +7,7 @@ import json
 import pytest
 
 from pipeline.send.journal import Claimed
-from pipeline.send.retry import plan_retries
+from pipeline.send.retry import Backoff, plan_retries
 from tests.send.support import APP, FAST, SMS_ONLY
 
 
@@ -91,3 +91,55 @@ def test_many_failed_endpoints_are_split_into_requests_of_100():
     rows = [(user, f"{user}-{k}", "THROTTLED", 429, None, None) for user in users for k in range(2)]
     retries = plan_retries(claimed(), sent, rows, max_attempts=5, backoff=FAST, now=0)
     assert [len(json.loads(r.recipients or "")) for r in retries] == [100, 100, 100]
+
+
+@pytest.mark.parametrize(
+    ("retry", "bound"), [(1, 0.5), (2, 1.0), (3, 2.0), (5, 8.0), (6, 10.0), (30, 10.0)]
+)
+def test_backoff_waits_between_half_and_all_of_its_bound(retry, bound):
+    backoff = Backoff()  # base 0.5 s, cap 10 s
+    delays = [backoff.delay(retry) for _ in range(200)]
+    assert all(bound / 2 <= delay <= bound for delay in delays)
+    assert len(set(delays)) > 1  # jittered: many endpoints retried at once spread out
+
+
+def test_a_retry_is_due_after_its_backoff():
+    rows = [("ana", "ana-1", "THROTTLED", 429, None, None)]
+    backoff = Backoff(base=2.0, cap=2.0)
+    [retry] = plan_retries(claimed(), SENT, rows, max_attempts=5, backoff=backoff, now=100.0)
+    assert 101.0 <= retry.not_before <= 102.0
+
+
+def test_a_user_missing_from_the_answer_is_retried_as_the_user_with_the_same_envelope():
+    rows = [
+        ("ana", "ana-1", "SUCCESSFUL", 200, "m", None),
+        ("bob", "", "UNKNOWN_FAILURE", None, None, "no result for this recipient"),
+    ]
+    [retry] = plan_retries(claimed(), SENT, rows, max_attempts=5, backoff=FAST, now=0)
+    assert (retry.kind, retry.users, retry.recipients) == ("users", 1, None)
+    assert json.loads(retry.body) == {
+        "ApplicationId": APP,
+        "SendUsersMessageRequest": {
+            "MessageConfiguration": SMS_ONLY,
+            "Context": {"campaign": "x"},
+            "Users": {"bob": {"BodyOverride": "Hi"}},
+        },
+    }
+
+
+def test_a_user_reached_on_an_endpoint_is_never_sent_again_as_a_user():
+    rows = [
+        ("ana", "ana-1", "SUCCESSFUL", 200, "m", None),
+        ("ana", "", "UNKNOWN_FAILURE", None, None, None),
+    ]
+    assert plan_retries(claimed(), SENT, rows, max_attempts=5, backoff=FAST, now=0) == []
+
+
+def test_a_users_request_and_an_endpoints_request_when_both_are_needed():
+    rows = [
+        ("ana", "ana-2", "THROTTLED", 429, None, None),
+        ("bob", "", "UNKNOWN_FAILURE", None, None, None),
+    ]
+    retries = plan_retries(claimed(), SENT, rows, max_attempts=5, backoff=FAST, now=0)
+    assert [(r.kind, r.users) for r in retries] == [("users", 1), ("endpoints", 1)]
+    assert len({r.not_before for r in retries}) == 1  # one wait for the whole answer

@@ -13,6 +13,7 @@ from pipeline.send.journal import (
     Answer,
     JournalError,
     Outbound,
+    Queued,
 )
 from tests.send.support import AWS_SPEC, make_requests, user_ids
 
@@ -118,3 +119,71 @@ def test_a_user_retried_as_a_whole_drops_its_endpointless_result(journal):
     assert [(r.endpoint_id, r.status) for r in journal.final_results(run.id)] == [
         ("ana-1", "SUCCESSFUL")
     ]
+
+
+def test_a_claim_that_fails_claims_nothing(journal):
+    run = journal.create_run(AWS_SPEC, make_requests(user_ids(20)))
+    first, second = journal.queued(run.id)
+    journal.claim([first.id])
+    with pytest.raises(JournalError):
+        journal.claim([second.id, first.id])
+    assert states(journal.path, run.id) == {1: IN_FLIGHT, 2: PENDING}
+
+
+def test_released_requests_are_pending_again_not_before_their_time(journal):
+    run = journal.create_run(AWS_SPEC, make_requests(user_ids(20)))
+    first, second = journal.queued(run.id)
+    journal.claim([first.id, second.id])
+
+    journal.release([Queued(second.id, 1234.5)])
+
+    assert states(journal.path, run.id) == {1: IN_FLIGHT, 2: PENDING}
+    assert journal.queued(run.id) == [Queued(second.id, 1234.5)]
+
+
+def test_pending_users_are_those_of_rendered_requests_never_sent_in_order(journal):
+    run = journal.create_run(AWS_SPEC, make_requests(user_ids(25)))
+    first, *_ = journal.queued(run.id)
+    journal.claim([first.id])
+    assert list(journal.pending_users(run.id)) == user_ids(25)[10:]
+
+
+def test_retries_are_numbered_after_the_runs_last_request(journal):
+    run = journal.create_run(AWS_SPEC, make_requests(["ana", "bob"]))
+    [request] = journal.claim([journal.queued(run.id)[0].id])
+    retries = [
+        Outbound("endpoints", "{}", 1, request.origin, request.id, 2, 5.0, '{"ana-2": "ana"}'),
+        Outbound("users", "{}", 1, request.origin, request.id, 2, 5.0),
+    ]
+    queued = journal.record(run.id, [Answer(request.id, "r1", 1, [], retries)])
+    assert [item.not_before for item in queued] == [5.0, 5.0]
+    claimed = journal.claim([item.id for item in queued])
+    assert [(c.seq, c.kind, c.parent, c.attempt) for c in claimed] == [
+        (2, "endpoints", request.id, 2),
+        (3, "users", request.id, 2),
+    ]
+    assert not any(c.rendered for c in claimed)
+
+
+def test_an_error_inside_a_transaction_undoes_every_call_in_it(journal):
+    run = journal.create_run(AWS_SPEC, make_requests(user_ids(20)))
+    first, second = journal.queued(run.id)
+    with pytest.raises(RuntimeError), journal.transaction():
+        journal.claim([first.id])
+        journal.claim([second.id])
+        raise RuntimeError("the process failed before the commit")
+    assert states(journal.path, run.id) == {1: PENDING, 2: PENDING}
+
+
+def test_unknown_endpoint_retries_name_their_endpoints(journal):
+    run = journal.create_run(AWS_SPEC, make_requests(["ana"]))
+    [request] = journal.claim([journal.queued(run.id)[0].id])
+    retry = Outbound("endpoints", "{}", 1, request.origin, request.id, 2, 0.0, '{"ana-2": "ana"}')
+    [queued] = journal.record(run.id, [Answer(request.id, "r1", 1, [], [retry])])
+    journal.claim([queued.id])
+    [unknown] = journal.unknown(run.id)
+    assert (unknown.kind, unknown.user_ids, unknown.endpoint_ids) == (
+        "endpoints",
+        ("ana",),
+        ("ana-2",),
+    )

@@ -2,20 +2,31 @@
 
 import hashlib
 import json
+import os
+import socket
+import sqlite3
 from collections.abc import Iterator
+from datetime import datetime
 
 import pytest
 
 from pipeline.api import ApiRequest, encode_request
-from pipeline.errors import AudienceError
+from pipeline.errors import AudienceError, InputError
 from pipeline.send.journal import (
+    ACCEPTED,
+    ANSWERED,
+    FINISHED,
     IN_FLIGHT,
+    PENDING,
+    RUNNING,
     SANDBOX_TARGET,
+    STOPPED,
     SUPERSEDED,
     Answer,
     DuplicateRunError,
     Journal,
     JournalError,
+    Outbound,
     RunSpec,
 )
 from tests.send.support import AWS_SPEC, make_requests, user_ids
@@ -141,3 +152,90 @@ def test_an_unwritable_journal_is_a_one_line_error(tmp_path):
     blocker.write_text("not a folder")
     with pytest.raises(JournalError, match="cannot open the journal"):
         Journal(blocker / "journal.sqlite")
+
+
+def fixed_clock(*moments: str):
+    """The journal's clock, reading each moment in turn, then the last one again."""
+    times = [datetime.fromisoformat(moment) for moment in moments]
+    return lambda: times.pop(0) if len(times) > 1 else times[0]
+
+
+def test_times_come_from_the_journals_clock(tmp_path):
+    clock = fixed_clock("2026-01-05T09:30:00+00:00", "2026-01-05T09:45:10.5+00:00")
+    with Journal(tmp_path / "journal.sqlite", clock=clock) as journal:
+        run = journal.create_run(AWS_SPEC, make_requests(user_ids(3)))
+        assert (run.created_at, run.updated_at, run.finished_at) == (
+            "2026-01-05T09:30:00+00:00",
+            "2026-01-05T09:30:00+00:00",
+            None,
+        )
+        journal.set_status(run.id, FINISHED)
+        finished = journal.run(run.id)
+    assert finished.updated_at == finished.finished_at == "2026-01-05T09:45:10+00:00"
+
+
+def test_a_stopped_run_keeps_why(journal):
+    run = journal.create_run(AWS_SPEC, make_requests(user_ids(3)))
+    journal.set_status(run.id, STOPPED, error="403 ForbiddenException")
+    stopped = journal.run(run.id)
+    assert (stopped.status, stopped.error, stopped.finished_at) == (
+        STOPPED,
+        "403 ForbiddenException",
+        None,
+    )
+
+
+def test_runs_are_listed_newest_first_and_a_missing_one_is_an_input_error(journal):
+    first = journal.create_run(AWS_SPEC, make_requests(user_ids(3)))
+    second = journal.create_run(AWS_SPEC, make_requests(user_ids(4)))
+    assert [run.id for run in journal.runs()] == [second.id, first.id]
+    with pytest.raises(InputError, match=r"no run 99 in the journal .*journal\.sqlite"):
+        journal.run(99)
+
+
+def test_a_run_records_who_sends_it(journal):
+    run = journal.create_run(AWS_SPEC, make_requests(user_ids(3)))
+    assert (run.pid, run.host, run.git_commit) == (os.getpid(), socket.gethostname(), None)
+    assert (run.message, run.audience, run.application_id, run.target, run.region) == (
+        "hello",
+        "audiences/people.jsonl",
+        "app-1",
+        "aws",
+        "us-east-1",
+    )
+
+
+def test_taking_over_a_stopped_run_makes_it_running_here(journal):
+    run = journal.create_run(AWS_SPEC, make_requests(user_ids(3)))
+    journal.set_status(run.id, STOPPED, error="interrupted")
+    journal.take_over(run.id)
+    resumed = journal.run(run.id)
+    assert (resumed.status, resumed.error, resumed.pid) == (RUNNING, None, os.getpid())
+
+
+def test_a_run_another_live_process_is_sending_cannot_be_taken_over(journal):
+    run = journal.create_run(AWS_SPEC, make_requests(user_ids(3)))
+    with sqlite3.connect(journal.path) as db:  # as if the parent process had started it
+        db.execute("UPDATE runs SET pid = ? WHERE id = ?", (os.getppid(), run.id))
+    with pytest.raises(
+        JournalError, match=rf"run {run.id} is being sent by process {os.getppid()}"
+    ):
+        journal.take_over(run.id)
+    assert journal.run(run.id).pid == os.getppid()
+
+
+def test_progress_counts_rendered_requests_and_pending_retries_apart(journal):
+    run = journal.create_run(AWS_SPEC, make_requests(user_ids(25)))  # requests of 10, 10, 5
+    first, second, _ = journal.queued(run.id)
+    [answered, _] = journal.claim([first.id, second.id])
+    retry = Outbound(
+        "endpoints", "{}", 1, answered.origin, answered.id, 2, 0.0, '{"u-0000-2": "u-0000"}'
+    )
+    rows = [("u-0000", "u-0000-2", "THROTTLED", 429, None, None)]
+    journal.record(run.id, [Answer(answered.id, "r1", 1, rows, [retry])])
+
+    progress = journal.progress(run.id)
+
+    assert progress.requests == {PENDING: 1, IN_FLIGHT: 1, ANSWERED: 1, ACCEPTED: 0}
+    assert progress.users == {PENDING: 5, IN_FLIGHT: 10, ANSWERED: 10, ACCEPTED: 0}
+    assert progress.retries_pending == 1
