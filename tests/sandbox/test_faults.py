@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import asdict
+from typing import Any
+
 import botocore.exceptions
 import pytest
 
 from pipeline.sandbox import Faults, Sandbox
+from pipeline.sandbox.faults import EndpointFault, FaultPlan, RequestFault
 from tests.sandbox.support import REQUEST_ID, MakeClient, send
 
 
@@ -107,3 +112,63 @@ def test_fault_shares_must_add_up_to_at_most_one() -> None:
         Faults(throttle_share=0.6, drop_share=0.6)
     with pytest.raises(ValueError, match="between 0 and 1"):
         Faults(endpoint_throttle_share=1.5)
+
+
+def decisions(faults: Faults, requests: int = 200) -> list[tuple[RequestFault | None, list[Any]]]:
+    """Each request's fault and its first endpoints' faults, as a sandbox would draw them."""
+    plan = FaultPlan(faults)
+    drawn = []
+    for _ in range(requests):
+        fault, endpoints = plan.draw()
+        drawn.append((fault, [endpoints.next() for _ in range(5)] if endpoints else []))
+    return drawn
+
+
+def test_a_plan_draws_the_same_faults_for_the_same_seed() -> None:
+    faults = Faults(throttle_share=0.2, drop_share=0.1, endpoint_throttle_share=0.3, seed=42)
+    assert decisions(faults) == decisions(faults)
+    assert decisions(faults) != decisions(Faults(**{**asdict(faults), "seed": 43}))
+
+
+def test_shares_of_zero_and_one_are_never_and_always() -> None:
+    assert {fault for fault, _ in decisions(Faults())} == {None}
+    assert {fault for fault, _ in decisions(Faults(error_share=1.0))} == {RequestFault.ERROR}
+    every = decisions(Faults(endpoint_temporary_failure_share=1.0), requests=20)
+    assert {f for _, endpoints in every for f in endpoints} == {EndpointFault.TEMPORARY_FAILURE}
+    assert decisions(Faults(), requests=5) == [(None, [])] * 5  # no endpoint faults to draw
+
+
+def test_the_request_faults_split_the_draws_by_their_shares() -> None:
+    faults = Faults(throttle_share=0.25, error_share=0.25, drop_share=0.25, seed=1)
+    counts = Counter(fault for fault, _ in decisions(faults, requests=4000))
+    for fault in (RequestFault.THROTTLE, RequestFault.ERROR, RequestFault.DROP, None):
+        assert 850 < counts[fault] < 1150, counts  # a seeded draw: the same counts every run
+
+
+def test_opt_outs_are_a_stable_property_of_an_endpoint() -> None:
+    plan, again = (
+        FaultPlan(Faults(opt_out_share=0.5, seed=9)),
+        FaultPlan(Faults(opt_out_share=0.5, seed=9)),
+    )
+    chosen = {(u, e) for u in range(40) for e in range(3) if plan.opted_out(f"u{u}", f"e{e}")}
+    assert chosen == {
+        (u, e) for u in range(40) for e in range(3) if again.opted_out(f"u{u}", f"e{e}")
+    }
+    assert 20 < len(chosen) < 100
+    assert not FaultPlan(Faults(seed=9)).opted_out("u1", "e1")
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (
+            {"endpoint_throttle_share": 0.7, "endpoint_temporary_failure_share": 0.4},
+            "must not exceed 1",
+        ),
+        ({"latency": -0.1}, "latency must not be negative"),
+        ({"opt_out_share": -0.5}, "opt_out_share must be between 0 and 1"),
+    ],
+)
+def test_more_fault_settings_that_cannot_be(options: dict[str, float], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        Faults(**options)
