@@ -105,7 +105,7 @@ def load_message(root: Path, folder: Path) -> Message:
     trace_id = document.get("TraceId")
     variables = document.get("vars") or {}
     lint = document.get("lint") or {}
-    _check_top_level(checker, document)
+    _check_keys(checker, document)
     _check_blocks(checker, configuration)
     request = api.request_members()
     with checker.part():
@@ -116,6 +116,7 @@ def load_message(root: Path, folder: Path) -> Message:
         checker.check(context, request["Context"], ("Context",))
     with checker.part():
         checker.check(trace_id, request["TraceId"], ("TraceId",))
+    _check_settings(checker, document)
     if checker.errors:
         first, *others = checker.errors
         first.more = tuple(others)
@@ -138,8 +139,8 @@ def load_message(root: Path, folder: Path) -> Message:
     )
 
 
-def _check_top_level(checker: _Checker, document: dict[str, Any]) -> None:
-    """The top-level keys, and the settings that are not part of the request."""
+def _check_keys(checker: _Checker, document: dict[str, Any]) -> None:
+    """The top-level keys: the request's own and the message's settings."""
     for key in document:
         with checker.part():
             if key not in TOP_LEVEL_KEYS:
@@ -149,6 +150,10 @@ def _check_top_level(checker: _Checker, document: dict[str, Any]) -> None:
                     _suggest(key, TOP_LEVEL_KEYS),
                     kind=UnknownFieldError,
                 )
+
+
+def _check_settings(checker: _Checker, document: dict[str, Any]) -> None:
+    """The settings that are not part of the request: vars, texts, lint."""
     with checker.part():
         if not isinstance(document.get("vars") or {}, dict):
             checker.fail(("vars",), "vars must be a mapping of names to values", None)

@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+import sys
 import textwrap
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+
+from typer.testing import CliRunner, Result
+
+from pipeline.cli import main
+
+# The repository (its templates/ and audiences/ are the project's own example content) and
+# the golden files of the example messages.
+REPO = Path(__file__).resolve().parent.parent
+GOLDEN = Path(__file__).resolve().parent / "golden"
 
 
 def build_tree(root: Path, files: dict[str, str | bytes]) -> Path:
@@ -45,3 +56,42 @@ def simple_project(root: Path, **extra: str | bytes) -> Path:
             **extra,
         },
     )
+
+
+def run_cli(args: Sequence[str], *, env: Mapping[str, str | None] | None = None) -> Result:
+    """Run ``pipeline ARGS`` in-process exactly as the console script does.
+
+    The console script calls ``pipeline.cli.main()``, which reads ``sys.argv`` and loads the
+    command being run; nothing private is touched. CliRunner's isolation captures stdout
+    and stderr apart and applies ``env``; the exit becomes ``exit_code``, as with
+    ``CliRunner.invoke``.
+    """
+    runner = CliRunner()
+    exception: BaseException | None = None
+    exc_info = None
+    exit_code = 0
+    saved_argv = sys.argv
+    sys.argv = ["pipeline", *args]
+    try:
+        with runner.isolation(env=env) as (stdout, stderr, output):
+            try:
+                main()
+            except SystemExit as exited:
+                code = exited.code
+                if code is None:
+                    code = 0
+                elif not isinstance(code, int):
+                    sys.stdout.write(f"{code}\n")
+                    code = 1
+                exit_code = code
+                if code != 0:
+                    exception, exc_info = exited, sys.exc_info()
+            except Exception as error:
+                exception, exc_info, exit_code = error, sys.exc_info(), 1
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                captured = stdout.getvalue(), stderr.getvalue(), output.getvalue()
+    finally:
+        sys.argv = saved_argv
+    return Result(runner, *captured, None, exit_code, exception, exc_info)  # type: ignore[arg-type]

@@ -1,10 +1,68 @@
-"""The error tree: exit codes by kind, one-line messages, and wrapped errors keeping their place."""
-
-from __future__ import annotations
+"""The error tree: one line each, built from what, where, for whom and the fix; exit codes."""
 
 import pytest
 
 from pipeline import errors
+from pipeline.errors import (
+    AudienceError,
+    InputError,
+    MessageError,
+    PipelineError,
+    RequestError,
+    SendError,
+    TemplateError,
+)
+
+
+def test_the_message_reads_where_what_for_whom_and_the_fix():
+    error = TemplateError(
+        "undefined value: no key 'nickname'",
+        path="templates/m/message.yaml",
+        line=6,
+        user_id="u-9",
+        field="PerUser.BodyOverride",
+        fix="give a fallback with | default('...')",
+    )
+    assert str(error) == (
+        "templates/m/message.yaml:6: undefined value: no key 'nickname' "
+        "(user 'u-9', field PerUser.BodyOverride); give a fallback with | default('...')"
+    )
+
+
+@pytest.mark.parametrize(
+    ("options", "text"),
+    [
+        ({}, "it broke"),
+        ({"path": "a.yaml"}, "a.yaml: it broke"),
+        ({"path": "a.yaml", "line": 3}, "a.yaml:3: it broke"),
+        ({"field": "Context"}, "it broke (field Context)"),
+        ({"user_id": "u-1"}, "it broke (user 'u-1')"),
+        ({"fix": "mend it"}, "it broke; mend it"),
+    ],
+)
+def test_each_part_appears_only_when_given(options, text):
+    assert str(PipelineError("it broke", **options)) == text
+
+
+def test_text_over_several_lines_becomes_one_line():
+    error = InputError("first line\n  second line", fix="do\nthis")
+    assert str(error) == "first line second line; do this"
+
+
+@pytest.mark.parametrize(
+    ("kind", "code"),
+    [
+        (PipelineError, 1),
+        (InputError, 2),
+        (MessageError, 2),
+        (TemplateError, 2),
+        (AudienceError, 2),
+        (RequestError, 2),
+        (SendError, 3),
+    ],
+)
+def test_exit_codes(kind, code):
+    assert kind("x").exit_code == code
 
 
 @pytest.mark.parametrize(
@@ -23,15 +81,8 @@ from pipeline import errors
         (errors.JournalError, 3),
     ],
 )
-def test_each_kind_carries_its_exit_code(kind: type[errors.PipelineError], exit_code: int) -> None:
+def test_each_new_kind_carries_its_exit_code(kind: type[errors.PipelineError], exit_code: int) -> None:
     assert kind("x").exit_code == exit_code
-
-
-def test_message_is_one_line_with_place_user_field_and_fix() -> None:
-    error = errors.TemplateError(
-        "undefined value:\n  'nickname'", path="m.yaml", line=3, user_id="u-1", field="A.B", fix="add it"
-    )
-    assert str(error) == "m.yaml:3: undefined value: 'nickname' (user 'u-1', field A.B); add it"
 
 
 def test_run_stopped_keeps_the_place_of_what_it_wraps() -> None:

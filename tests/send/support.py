@@ -1,14 +1,22 @@
-"""Shared inputs of the send tests: requests, projects, endpoints files, dummy credentials."""
+"""Shared inputs of the send tests: requests, projects, endpoints files, dummy credentials,
+run specs, sandbox clients, and a scripted client for answers no sandbox gives."""
 
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
+import botocore.exceptions
 import pytest
 
 from pipeline.api import ApiRequest
+from pipeline.sandbox import Sandbox
+from pipeline.send.client import SANDBOX_CREDENTIALS, create_client
+from pipeline.send.dispatch import send_requests
+from pipeline.send.journal import Journal, RunSpec
+from pipeline.send.retry import Backoff
 from tests.helpers import SIMPLE_MESSAGE, build_tree
 
 APP = "app-0123456789"
@@ -67,11 +75,13 @@ DUMMY_AWS_ENV = {
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_DEFAULT_REGION": "us-east-1",
 }
+
 NO_AWS_ENV = {
     "AWS_CONFIG_FILE": "/nonexistent/aws-config",
     "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/aws-credentials",
     "AWS_EC2_METADATA_DISABLED": "true",
 }
+
 CLEARED = (
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
@@ -95,3 +105,80 @@ def isolate_aws(monkeypatch: pytest.MonkeyPatch, *, credentials: bool) -> None:
     if credentials:
         for name, value in DUMMY_AWS_ENV.items():
             monkeypatch.setenv(name, value)
+
+
+# Runs: one sent to a test target, one recorded as a send to AWS.
+SEND_SPEC = RunSpec(
+    message="hello", audience="people", application_id=APP, target="t", region=None, root="/"
+)
+
+AWS_SPEC = RunSpec(
+    message="hello",
+    audience="audiences/people.jsonl",
+    application_id="app-1",
+    target="aws",
+    region="us-east-1",
+    root="/project",
+)
+
+FAST = Backoff(base=0.01, cap=0.05)
+
+
+def client_for(clients: list[Any], sandbox: Sandbox, **options: Any) -> Any:
+    client = create_client(
+        endpoint_url=sandbox.url,
+        region="us-east-1",
+        credentials=SANDBOX_CREDENTIALS,
+        **options,
+    )
+    clients.append(client)
+    return client
+
+
+def send_all(journal: Journal, requests: list[Any], client: Any, **options: Any) -> int:
+    run = journal.create_run(SEND_SPEC, requests)
+    options.setdefault("backoff", FAST)
+    send_requests(journal, run.id, client=client, **options)
+    return run.id
+
+
+# A scripted client, for AWS errors and answers that no sandbox gives.
+class ScriptedClient:
+    """Answers each call with the next scripted reply: a response dict or an exception."""
+
+    def __init__(self, *replies: Any) -> None:
+        self.replies = list(replies)
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.lock = threading.Lock()
+
+    def _next(self, operation: str, kwargs: dict[str, Any]) -> Any:
+        with self.lock:
+            self.calls.append((operation, kwargs))
+            reply = self.replies.pop(0)
+        if isinstance(reply, Exception):
+            raise reply
+        return reply(kwargs) if callable(reply) else reply
+
+    def send_users_messages(self, **kwargs: Any) -> Any:
+        return self._next("SendUsersMessages", kwargs)
+
+    def send_messages(self, **kwargs: Any) -> Any:
+        return self._next("SendMessages", kwargs)
+
+
+def client_error(status: int, code: str, message: str) -> botocore.exceptions.ClientError:
+    return botocore.exceptions.ClientError(
+        {
+            "Error": {"Code": code, "Message": message},
+            "ResponseMetadata": {"HTTPStatusCode": status},
+        },
+        "SendUsersMessages",
+    )
+
+
+def all_successful(kwargs: dict[str, Any]) -> dict[str, Any]:
+    users = kwargs["SendUsersMessageRequest"]["Users"]
+    result = {
+        user: {f"{user}-1": {"DeliveryStatus": "SUCCESSFUL", "StatusCode": 200}} for user in users
+    }
+    return {"SendUsersMessageResponse": {"Result": result}}

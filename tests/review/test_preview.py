@@ -1,25 +1,16 @@
+"""preview_message: what each user receives on each channel, as Pinpoint composes it."""
+
 import json
-from datetime import UTC, datetime
 
 import pytest
-from typer.testing import CliRunner
 
-from pipeline.cli import app
 from pipeline.errors import InputError, TemplateError
 from pipeline.review.preview import preview_message
 from tests.helpers import build_tree
-
-runner = CliRunner()
-NOW = datetime(2026, 1, 1, tzinfo=UTC)
-
-PEOPLE = """
-    users:
-      - {id: u-1, first_name: Ana, locale: fr-FR}
-      - {id: u-2, first_name: Zoë}
-"""
+from tests.review.support import NOW, PREVIEW_PEOPLE, SMS_AND_PUSH
 
 
-def previews(tmp_path, message, audience=PEOPLE, **options):
+def previews(tmp_path, message, audience=PREVIEW_PEOPLE, **options):
     root = build_tree(tmp_path, {"templates/m/message.yaml": message, "audiences/a.yaml": audience})
     return list(preview_message("m", "a", root=root, now=NOW, **options))
 
@@ -108,15 +99,6 @@ def test_default_push_block_serves_each_push_channel_and_locale_is_kept(tmp_path
     assert (channels["APNS"].payload_limit, channels["ADM"].payload_limit) == (4096, 6144)
 
 
-SMS_AND_PUSH = """
-    MessageConfiguration:
-      SMSMessage: {Body: "{{ sub('Name') }}, it’s shipped"}
-      GCMMessage: {Body: "{{ sub('Name') }}"}
-    PerUser:
-      Substitutions: {Name: "{{ user.first_name }}"}
-"""
-
-
 def test_choosing_users_and_channels(tmp_path):
     [zoe] = previews(tmp_path, SMS_AND_PUSH, users=["u-2"], channels=["fcm"])
     assert zoe.user_id == "u-2"
@@ -155,69 +137,3 @@ def test_json_form_of_a_preview(tmp_path):
     }
     assert data["channels"]["GCM"]["payload_bytes"] > 0
     assert data["channels"]["GCM"]["payload"] is None
-
-
-# --- the command ---------------------------------------------------------------------------
-
-
-def invoke(tmp_path, *args, message=SMS_AND_PUSH, audience=PEOPLE):
-    root = build_tree(tmp_path, {"templates/m/message.yaml": message, "audiences/a.yaml": audience})
-    return runner.invoke(
-        app,
-        ["preview", "m", "a", *args, "--root", str(root), "--now", "2026-01-01T00:00:00Z"],
-        env={"COLUMNS": "120"},
-    )
-
-
-def test_cli_text_shows_one_block_per_user_and_channel(tmp_path):
-    result = invoke(tmp_path)
-    assert result.exit_code == 0, result.output
-    out = result.stdout
-    assert [line.split("·")[0].strip("╭─ ") for line in out.splitlines() if "╭" in line] == [
-        "u-1",
-        "u-1",
-        "u-2",
-        "u-2",
-    ]
-    assert "u-1 · fr-FR · SMS" in out
-    assert "Ana, it’s shipped" in out
-    assert "UCS-2 · 17 characters · 1 part" in out
-    assert "UCS-2 because of ’ U+2019" in out
-    assert "Payload  " in out and " / 4,096 bytes" in out
-
-
-def test_cli_text_shows_what_is_wrong(tmp_path):
-    message = """
-        MessageConfiguration:
-          SMSMessage: {Body: "{{ sub('Nope') }} and {{ vars.text }}"}
-          GCMMessage: {Body: "{{ vars.text }}"}
-        vars: {text: ""}
-    """
-    result = invoke(tmp_path, "--user", "u-1", "--var", f"text={'x' * 4100}", message=message)
-    assert result.exit_code == 0, result.output
-    assert "Unfilled  {{Nope}}: no substitution fills it" in result.stdout
-    assert (
-        "GSM-7 · 4,113 characters (4,117 units) · 27 parts · over AWS's 1,530-unit limit"
-        in result.stdout
-    )
-    assert "over the limit" in result.stdout
-
-
-def test_cli_json_is_a_list_of_users(tmp_path):
-    result = invoke(tmp_path, "--format", "json", "--channel", "sms")
-    assert result.exit_code == 0, result.output
-    data = json.loads(result.stdout)
-    assert [(user["user_id"], list(user["channels"])) for user in data] == [
-        ("u-1", ["SMS"]),
-        ("u-2", ["SMS"]),
-    ]
-    assert data[1]["channels"]["SMS"]["body"] == "Zoë, it’s shipped"
-
-
-def test_cli_unknown_user_is_a_one_line_error(tmp_path):
-    result = invoke(tmp_path, "--user", "u-9")
-    assert result.exit_code == 2
-    assert result.stderr == (
-        "Error: no user 'u-9' in the audience; give a user id from the audience file\n"
-    )
-    assert result.stdout == ""

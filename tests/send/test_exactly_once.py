@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 
 from pipeline.cli import app
 from pipeline.sandbox import Faults, Sandbox
-from tests.send_support import APP, DUMMY_AWS_ENV, NO_AWS_ENV, isolate_aws, project, user_ids
+from tests.send.support import APP, DUMMY_AWS_ENV, NO_AWS_ENV, isolate_aws, project, user_ids
 
 runner = CliRunner()
 

@@ -1,13 +1,9 @@
 import json
 
 import pytest
-from typer.testing import CliRunner
 
 from pipeline.api import validation_errors
-from pipeline.cli import app
-from tests.helpers import build_tree, simple_project
-
-runner = CliRunner()
+from tests.helpers import build_tree, run_cli, simple_project
 
 GOOD_MESSAGE = """
     MessageConfiguration:
@@ -19,7 +15,7 @@ GOOD_AUDIENCE = "users:\n  - {id: u-1, first_name: Ana}\n"
 
 
 def invoke(root, *args, env=None):
-    return runner.invoke(app, ["render", *args, "--root", str(root)], env=env)
+    return run_cli(["render", *args, "--root", str(root)], env=env)
 
 
 def test_render_writes_json_lines_to_stdout(tmp_path):

@@ -10,18 +10,16 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from typer.testing import CliRunner
 
-from pipeline.cli import app
 from pipeline.sandbox import Faults, Sandbox
 from pipeline.send.journal import Journal, RunSpec
-from tests.send_support import (
+from tests.helpers import REPO, run_cli
+from tests.send.support import (
     APP,
     DUMMY_AWS_ENV,
     NO_AWS_ENV,
@@ -32,7 +30,6 @@ from tests.send_support import (
     user_ids,
 )
 
-runner = CliRunner()
 RESULT_KEYS = {
     "user_id",
     "endpoint_id",
@@ -45,20 +42,12 @@ RESULT_KEYS = {
 
 
 @pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    with Sandbox() as running:
-        yield running
-
-
-@pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> None:
     isolate_aws(monkeypatch, credentials=True)
 
 
 def send(root: Path, *args: str) -> Any:
-    return runner.invoke(
-        app, ["send", "hello", "people", "--app-id", APP, "--root", str(root), *args]
-    )
+    return run_cli(["send", "hello", "people", "--app-id", APP, "--root", str(root), *args])
 
 
 def journal_runs(root: Path) -> list[Any]:
@@ -95,9 +84,7 @@ def test_dry_run_prints_what_render_prints(tmp_path, aws):
     root = project(tmp_path, user_ids(120))
     fixed = ("--now", "2026-01-01T00:00:00Z")
     dry = send(root, "--dry-run", *fixed)
-    rendered = runner.invoke(
-        app, ["render", "hello", "people", "--app-id", APP, "--root", str(root), *fixed]
-    )
+    rendered = run_cli(["render", "hello", "people", "--app-id", APP, "--root", str(root), *fixed])
     assert dry.exit_code == 0, dry.stderr
     assert dry.stdout == rendered.stdout
     assert len(dry.stdout.splitlines()) == 2
@@ -175,23 +162,23 @@ def test_runs_and_report_in_text_and_json(tmp_path, aws):
     root = project(tmp_path, user_ids(4))
     assert send(root, "--sandbox").exit_code == 0
 
-    listed = runner.invoke(app, ["runs", "--root", str(root), "--format", "json"])
+    listed = run_cli(["runs", "--root", str(root), "--format", "json"])
     assert listed.exit_code == 0, listed.stderr
     [run] = json.loads(listed.stdout)
     assert (run["id"], run["status"], run["users"], run["target"]) == (1, "finished", 4, "sandbox")
     assert run["message"] == "hello" and run["audience"] == "audiences/people.jsonl"
 
-    text = runner.invoke(app, ["runs", "--root", str(root)])
+    text = run_cli(["runs", "--root", str(root)])
     assert text.stdout.splitlines()[1].split()[:3] == ["1", run["created_at"], "finished"]
 
-    report = runner.invoke(app, ["report", "1", "--root", str(root), "--format", "json"])
+    report = run_cli(["report", "1", "--root", str(root), "--format", "json"])
     assert report.exit_code == 0, report.stderr
     data = json.loads(report.stdout)
     assert data["endpoints_by_status"] == {"SUCCESSFUL": 4}
     assert data["users_by_status"] == {"SUCCESSFUL": 4}
     assert (data["unknown"], data["exit_code"], data["run"]["id"]) == ([], 0, 1)
 
-    missing = runner.invoke(app, ["report", "9", "--root", str(root)])
+    missing = run_cli(["report", "9", "--root", str(root)])
     assert missing.exit_code == 2
     assert "no run 9" in missing.stderr
 
@@ -348,19 +335,18 @@ def test_accepting_unknowns_settles_the_run_and_exits_1(tmp_path, aws, sandbox):
 
 
 def test_runs_without_a_journal_says_so(tmp_path):
-    result = runner.invoke(app, ["runs", "--root", str(tmp_path)])
+    result = run_cli(["runs", "--root", str(tmp_path)])
     assert result.exit_code == 0
     assert result.stdout.strip() == "No runs yet."
 
 
 def test_the_projects_own_example_goes_out_once_per_endpoint(tmp_path, aws):
-    repo = Path(__file__).resolve().parent.parent
+    repo = REPO
     audience = yaml.safe_load((repo / "audiences" / "beta_testers.yaml").read_text("utf-8"))
     expected = [str(user["id"]) for user in audience["users"]]
     journal, results = tmp_path / "journal.sqlite", tmp_path / "results.jsonl"
 
-    result = runner.invoke(
-        app,
+    result = run_cli(
         ["send", "order_shipped", "beta_testers", "--app-id", APP, "--root", str(repo)]
         + ["--sandbox", "--journal", str(journal), "--results", str(results)],
     )

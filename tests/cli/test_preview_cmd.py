@@ -1,0 +1,68 @@
+"""``pipeline preview``: one panel per user and channel, JSON for tools, one-line errors."""
+
+import json
+
+from tests.helpers import build_tree, run_cli
+from tests.review.support import PREVIEW_PEOPLE, SMS_AND_PUSH
+
+
+def invoke(tmp_path, *args, message=SMS_AND_PUSH, audience=PREVIEW_PEOPLE):
+    root = build_tree(tmp_path, {"templates/m/message.yaml": message, "audiences/a.yaml": audience})
+    return run_cli(
+        ["preview", "m", "a", *args, "--root", str(root), "--now", "2026-01-01T00:00:00Z"],
+        env={"COLUMNS": "120"},
+    )
+
+
+def test_cli_text_shows_one_block_per_user_and_channel(tmp_path):
+    result = invoke(tmp_path)
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert [line.split("·")[0].strip("╭─ ") for line in out.splitlines() if "╭" in line] == [
+        "u-1",
+        "u-1",
+        "u-2",
+        "u-2",
+    ]
+    assert "u-1 · fr-FR · SMS" in out
+    assert "Ana, it’s shipped" in out
+    assert "UCS-2 · 17 characters · 1 part" in out
+    assert "UCS-2 because of ’ U+2019" in out
+    assert "Payload  " in out and " / 4,096 bytes" in out
+
+
+def test_cli_text_shows_what_is_wrong(tmp_path):
+    message = """
+        MessageConfiguration:
+          SMSMessage: {Body: "{{ sub('Nope') }} and {{ vars.text }}"}
+          GCMMessage: {Body: "{{ vars.text }}"}
+        vars: {text: ""}
+    """
+    result = invoke(tmp_path, "--user", "u-1", "--var", f"text={'x' * 4100}", message=message)
+    assert result.exit_code == 0, result.output
+    assert "Unfilled  {{Nope}}: no substitution fills it" in result.stdout
+    assert (
+        "GSM-7 · 4,113 characters (4,117 units) · 27 parts · over AWS's 1,530-unit limit"
+        in result.stdout
+    )
+    assert "over the limit" in result.stdout
+
+
+def test_cli_json_is_a_list_of_users(tmp_path):
+    result = invoke(tmp_path, "--format", "json", "--channel", "sms")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert [(user["user_id"], list(user["channels"])) for user in data] == [
+        ("u-1", ["SMS"]),
+        ("u-2", ["SMS"]),
+    ]
+    assert data[1]["channels"]["SMS"]["body"] == "Zoë, it’s shipped"
+
+
+def test_cli_unknown_user_is_a_one_line_error(tmp_path):
+    result = invoke(tmp_path, "--user", "u-9")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: no user 'u-9' in the audience; give a user id from the audience file\n"
+    )
+    assert result.stdout == ""

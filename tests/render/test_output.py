@@ -1,0 +1,93 @@
+"""write_requests: JSON Lines written all or nothing, to a file, stdout, a pipe or a device."""
+
+import contextlib
+import hashlib
+import os
+import stat
+import threading
+from pathlib import Path
+
+import pytest
+
+from pipeline.api import encode_request
+from pipeline.errors import InputError, TemplateError
+from pipeline.render.output import write_requests
+from tests.send.support import make_requests, user_ids
+
+REQUESTS = make_requests(user_ids(25), per_request=10)
+EXPECTED = "".join(encode_request(request) + "\n" for request in REQUESTS)
+
+
+def failing_after(count):
+    """Requests that fail part-way, as a render does when a later user is broken."""
+    yield from REQUESTS[:count]
+    raise TemplateError("undefined value", user_id="u-0021")
+
+
+def leftovers(folder: Path) -> list[str]:
+    return sorted(path.name for path in folder.iterdir() if path.name.endswith(".tmp"))
+
+
+def test_a_file_gets_one_request_per_line_and_the_summary_its_bytes(tmp_path):
+    target = tmp_path / "out.jsonl"
+    target.write_text("an earlier render\n")
+
+    summary = write_requests(iter(REQUESTS), target)
+
+    assert target.read_text(encoding="utf-8") == EXPECTED
+    assert (summary.requests, summary.users) == (3, 25)
+    assert summary.sha256 == hashlib.sha256(target.read_bytes()).hexdigest()
+    assert leftovers(tmp_path) == []
+
+
+def test_a_failed_render_leaves_the_file_as_it_was_and_no_temporary_file(tmp_path):
+    target = tmp_path / "out.jsonl"
+    target.write_text("an earlier render\n")
+
+    with pytest.raises(TemplateError):
+        write_requests(failing_after(2), target)
+
+    assert target.read_text() == "an earlier render\n"
+    assert leftovers(tmp_path) == []
+
+
+def test_a_missing_output_folder_is_an_input_error(tmp_path):
+    with pytest.raises(InputError, match=r"the output folder .*nowhere does not exist"):
+        write_requests(iter(REQUESTS), tmp_path / "nowhere" / "out.jsonl")
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_stdout_gets_everything_or_nothing(capfdbinary):
+    summary = write_requests(iter(REQUESTS), None)
+    assert capfdbinary.readouterr().out.decode() == EXPECTED
+    assert summary.users == 25
+
+    with pytest.raises(TemplateError):
+        write_requests(failing_after(2), None)
+    assert capfdbinary.readouterr().out == b""
+
+
+def test_a_device_is_written_into_not_replaced():
+    devnull = Path(os.devnull)
+    summary = write_requests(iter(REQUESTS), devnull)
+    assert (summary.requests, summary.users) == (3, 25)
+    assert stat.S_ISCHR(devnull.stat().st_mode)
+
+
+def test_a_pipe_gets_nothing_from_a_failed_render(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received = []
+    # Opening a FIFO blocks until both ends are open: the reader meets the writer.
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    try:
+        with pytest.raises(TemplateError):
+            write_requests(failing_after(2), fifo)
+    finally:
+        # Were the pipe never opened for writing, this lets the reader go (it reads nothing).
+        with contextlib.suppress(OSError):
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        reader.join()
+    assert received == [b""]
+    assert stat.S_ISFIFO(fifo.stat().st_mode)

@@ -1,0 +1,15 @@
+"""Sandbox as a library object: what it delivered, counted per user and endpoint."""
+
+from __future__ import annotations
+
+from pipeline.sandbox import Sandbox, synthetic_endpoints
+from tests.sandbox.support import MakeClient, send
+
+
+def test_sending_twice_counts_twice(sandbox: Sandbox, make_client: MakeClient) -> None:
+    client = make_client(sandbox.url)
+    send(client, {"ana": {}, "bob": {}})
+    send(client, {"ana": {}})
+    sms_of = {user: synthetic_endpoints(user, ["SMS"])[0].id for user in ("ana", "bob")}
+    assert sandbox.delivery_counts() == {("ana", sms_of["ana"]): 2, ("bob", sms_of["bob"]): 1}
+    assert [d.user_id for d in sandbox.deliveries()] == ["ana", "bob", "ana"]

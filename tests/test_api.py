@@ -1,0 +1,89 @@
+"""The API as botocore models it: channel blocks, per-user fields, validation, request text."""
+
+import json
+
+import pytest
+
+from pipeline.api import (
+    channel_blocks,
+    encode_request,
+    endpoint_send_configuration_shape,
+    to_json,
+    validate_request,
+    validation_errors,
+)
+from pipeline.errors import RequestError
+
+VALID = {
+    "ApplicationId": "app-1",
+    "SendUsersMessageRequest": {
+        "MessageConfiguration": {"SMSMessage": {"Body": "Zoë, {{Name}}"}},
+        "Users": {"u-1": {"Substitutions": {"Name": ["Ana"]}}},
+    },
+}
+
+
+def test_every_channel_block_of_the_readme_is_in_the_model():
+    assert set(channel_blocks()) >= {
+        "SMSMessage",
+        "APNSMessage",
+        "GCMMessage",
+        "ADMMessage",
+        "BaiduMessage",
+        "DefaultPushNotificationMessage",
+        "DefaultMessage",
+        "EmailMessage",
+        "VoiceMessage",
+    }
+
+
+def test_the_per_user_fields_are_the_apis():
+    assert set(endpoint_send_configuration_shape().members) == {
+        "BodyOverride",
+        "Context",
+        "RawContent",
+        "Substitutions",
+        "TitleOverride",
+    }
+
+
+def test_a_valid_request_has_no_validation_errors():
+    assert validation_errors(VALID) is None
+    validate_request(VALID)  # does not raise
+
+
+@pytest.mark.parametrize(
+    ("change", "reported"),
+    [
+        (lambda r: r["SendUsersMessageRequest"].pop("Users"), "Missing required parameter"),
+        (
+            lambda r: r["SendUsersMessageRequest"]["Users"]["u-1"].update(Colour="red"),
+            'Unknown parameter in SendUsersMessageRequest.Users.u-1: "Colour"',
+        ),
+        (
+            lambda r: r["SendUsersMessageRequest"]["MessageConfiguration"]["SMSMessage"].update(
+                Body=3
+            ),
+            "Invalid type for parameter SendUsersMessageRequest.MessageConfiguration.SMSMessage.Body",
+        ),
+    ],
+)
+def test_botocores_report_names_the_mistake(change, reported):
+    request = json.loads(json.dumps(VALID))
+    change(request)
+    report = validation_errors(request)
+    assert report is not None and reported in report
+    with pytest.raises(RequestError, match="does not match the Pinpoint API model") as caught:
+        validate_request(request)
+    assert caught.value.exit_code == 2
+    assert "\n" not in str(caught.value)
+
+
+def test_request_text_is_compact_utf8_in_the_order_built():
+    text = encode_request(VALID)
+    assert text == (
+        '{"ApplicationId":"app-1","SendUsersMessageRequest":{"MessageConfiguration":'
+        '{"SMSMessage":{"Body":"Zoë, {{Name}}"}},"Users":{"u-1":{"Substitutions":{"Name":["Ana"]}}}}}'
+    )
+    assert json.loads(text) == VALID
+    assert to_json({"b": 1, "a": "é"}) == '{"b":1,"a":"é"}'

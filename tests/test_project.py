@@ -1,0 +1,96 @@
+"""Resolving MESSAGE and AUDIENCE arguments to the files of a project."""
+
+import pytest
+
+from pipeline.errors import AudienceError, MessageError
+from pipeline.project import (
+    message_folders,
+    message_name,
+    resolve_audience,
+    resolve_message,
+    templates_root,
+)
+from tests.helpers import SIMPLE_MESSAGE, build_tree
+
+
+def test_a_message_is_found_by_name_under_templates(tmp_path):
+    build_tree(tmp_path, {"templates/hello/message.yaml": SIMPLE_MESSAGE})
+    assert resolve_message(tmp_path, "hello") == tmp_path / "templates" / "hello"
+
+
+def test_a_message_is_found_by_path(tmp_path):
+    folder = build_tree(tmp_path / "elsewhere", {"message.yaml": SIMPLE_MESSAGE})
+    assert resolve_message(tmp_path, str(folder)) == folder
+
+
+def test_the_name_under_templates_wins_over_a_path_of_the_same_name(tmp_path, monkeypatch):
+    build_tree(
+        tmp_path,
+        {"templates/hello/message.yaml": SIMPLE_MESSAGE, "hello/message.yaml": SIMPLE_MESSAGE},
+    )
+    monkeypatch.chdir(tmp_path)
+    assert resolve_message(tmp_path, "hello") == tmp_path / "templates" / "hello"
+
+
+def test_a_folder_without_message_yaml_is_no_message(tmp_path):
+    build_tree(tmp_path, {"templates/hello/body.j2": "Hi"})
+    with pytest.raises(
+        MessageError, match=r"no message 'hello': neither .*message\.yaml"
+    ) as caught:
+        resolve_message(tmp_path, "hello")
+    assert caught.value.exit_code == 2
+    assert str(templates_root(tmp_path)) in (caught.value.fix or "")
+
+
+def test_message_folders_are_every_folder_with_a_message_yaml_sorted(tmp_path):
+    build_tree(
+        tmp_path,
+        {
+            "templates/zeta/message.yaml": SIMPLE_MESSAGE,
+            "templates/alpha/message.yaml": SIMPLE_MESSAGE,
+            "templates/group/nested/message.yaml": SIMPLE_MESSAGE,
+            "templates/_shared/footer.j2": "bye",
+            "templates/message.yaml": SIMPLE_MESSAGE,  # templates/ itself is no message
+        },
+    )
+    templates = tmp_path / "templates"
+    assert message_folders(tmp_path) == [
+        templates / "alpha",
+        templates / "group" / "nested",
+        templates / "zeta",
+    ]
+
+
+def test_no_templates_folder_means_no_messages(tmp_path):
+    assert message_folders(tmp_path) == []
+
+
+def test_a_message_is_named_by_its_folder_under_templates(tmp_path):
+    build_tree(tmp_path, {"templates/group/nested/message.yaml": SIMPLE_MESSAGE})
+    assert message_name(tmp_path, tmp_path / "templates" / "group" / "nested") == "group/nested"
+    assert message_name(tmp_path, tmp_path / "elsewhere" / "promo") == "promo"
+
+
+def test_an_audience_is_found_by_path_or_by_name(tmp_path):
+    build_tree(tmp_path, {"audiences/people.csv": "id\nu-1\n", "exports/all.jsonl": "{}\n"})
+    assert resolve_audience(tmp_path, str(tmp_path / "exports/all.jsonl")) == (
+        tmp_path / "exports" / "all.jsonl"
+    )
+    assert resolve_audience(tmp_path, "people") == tmp_path / "audiences" / "people.csv"
+    assert resolve_audience(tmp_path, "people.csv") == tmp_path / "audiences" / "people.csv"
+
+
+def test_audience_suffixes_are_tried_in_the_documented_order(tmp_path):
+    files = {f"audiences/people{suffix}": "x\n" for suffix in (".csv", ".jsonl", ".yml", ".yaml")}
+    build_tree(tmp_path, files)
+    found = []
+    for _ in files:
+        path = resolve_audience(tmp_path, "people")
+        found.append(path.suffix)
+        path.unlink()
+    assert found == [".yaml", ".yml", ".jsonl", ".csv"]
+
+
+def test_a_missing_audience_names_what_was_tried(tmp_path):
+    with pytest.raises(AudienceError, match=r"no audience 'nobody'.*\.yaml, \.yml, \.jsonl, \.csv"):
+        resolve_audience(tmp_path, "nobody")
