@@ -57,6 +57,7 @@ COMMAND_MODULES = {
     "preview": "preview_cmd",
     "lint": "lint_cmd",
     "diff": "diff_cmd",
+    "serve": "serve_cmd",
 }
 
 
