@@ -1,0 +1,64 @@
+"""``pipeline serve`` in Chromium: the open page follows template edits by itself.
+
+The test never reloads the page: it edits a file and polls the page (bounded) until
+the page has reloaded itself with the new text, or the error, or the fixed text.
+"""
+
+from datetime import UTC, datetime
+
+from selenium.webdriver.common.by import By
+
+from pipeline.review.html.server import preview_server
+from tests.browser import console_errors, inner_text, wait
+from tests.helpers import build_tree
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+MESSAGE = """
+    audience: people
+    MessageConfiguration:
+      SMSMessage: {Body: "{% include 'm/body.j2' %}"}
+      APNSMessage: {Title: Hello, Body: "{% include 'm/body.j2' %}", Action: OPEN_APP}
+    PerUser:
+      Substitutions: {Name: "{{ user.first_name }}"}
+"""
+SMS_BODY = 'section[data-user="u-1"] article[data-channel="SMS"] [data-field="body"]'
+
+
+def sms_text(browser):
+    found = browser.find_elements(By.CSS_SELECTOR, SMS_BODY)
+    return inner_text(browser, found[0]) if found else None
+
+
+def test_the_page_reloads_itself_after_each_edit(browser, tmp_path):
+    root = build_tree(
+        tmp_path,
+        {
+            "templates/m/message.yaml": MESSAGE,
+            "templates/m/body.j2": "Hello {{ sub('Name') }}",
+            "audiences/people.yaml": "users:\n  - {id: u-1, first_name: Ana}\n",
+        },
+    )
+    body = root / "templates/m/body.j2"
+    with preview_server(root=root, now=NOW, port=0) as server:
+        browser.get(server.url + "messages/m.html")
+        assert sms_text(browser) == "Hello Ana"
+        marker = browser.find_element(By.TAG_NAME, "html")
+
+        body.write_text("Bonjour {{ sub('Name') }}, ça arrive")
+        wait(browser, lambda b: sms_text(b) == "Bonjour Ana, ça arrive", "no reload after an edit")
+        assert browser.find_element(By.TAG_NAME, "html") != marker  # a new document
+        assert browser.find_element(By.TAG_NAME, "html").get_attribute("data-live-version") == "2"
+
+        body.write_text("Hello {{ user.nickname }}")
+        alert = wait(
+            browser,
+            lambda b: b.find_elements(By.CSS_SELECTOR, '[role="alert"]'),
+            "the render error was not shown",
+        )[0]
+        assert f"{body}:1" in inner_text(browser, alert)
+        assert "undefined value" in inner_text(browser, alert)
+
+        body.write_text("Hi {{ sub('Name') }}")
+        wait(browser, lambda b: sms_text(b) == "Hi Ana", "no reload after the fix")
+        assert console_errors(browser) == []
+        browser.get("about:blank")  # stop polling before the server goes
