@@ -180,6 +180,7 @@ def _preview(
     channels: Collection[str],
 ) -> MessagePage:
     path = resolve_audience(root, audience)
+    # Only to find each user's locale, the way a render does; nothing is rendered here.
     renderer = MessageRenderer(message, templates_root(root), {}, now)
     counts: Counter[str | None] = Counter()
     reasons: dict[str, str] = dict.fromkeys(users, "Asked for")

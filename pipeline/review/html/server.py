@@ -65,8 +65,8 @@ class PreviewServer:
         self._port = port
         self._interval = interval
         self._log = log or (lambda line: None)
-        self._version = 0
-        self._site: Site = {}
+        # The build being served, as one value: its number and its pages always agree.
+        self._current: tuple[int, Site] = (0, {})
         self._snapshot: Snapshot = {}
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -81,7 +81,7 @@ class PreviewServer:
     @property
     def version(self) -> int:
         """The number of the build being served."""
-        return self._version
+        return self._current[0]
 
     def start(self) -> PreviewServer:
         """Build once, bind 127.0.0.1 and start watching.
@@ -91,8 +91,7 @@ class PreviewServer:
                 (e.g. no message at all).
         """
         self._snapshot = snapshot(self._watched)
-        self._version = 1
-        self._site = self._build(1)
+        self._current = (1, self._build(1))
         try:
             self._http = _HttpServer(("127.0.0.1", self._port), self)
         except OSError as error:
@@ -134,12 +133,12 @@ class PreviewServer:
 
     def answer(self, path: str) -> tuple[HTTPStatus, str, bytes]:
         """The status, content type and body for a request path."""
+        version, site = self._current  # one build, whatever happens meanwhile
         name = unquote(urlsplit(path).path).lstrip("/")
         if name == VERSION_PATH:
-            return HTTPStatus.OK, "text/plain; charset=utf-8", str(self._version).encode()
+            return HTTPStatus.OK, "text/plain; charset=utf-8", str(version).encode()
         if name == "" or name.endswith("/"):
             name += "index.html"
-        site, version = self._site, self._version  # one build, whatever happens meanwhile
         page = site.get(name)
         if page is not None:
             return HTTPStatus.OK, "text/html; charset=utf-8", page.encode()
@@ -158,9 +157,8 @@ class PreviewServer:
             if current == self._snapshot:
                 continue
             self._snapshot = current  # a change during the build shows in the next look
-            version = self._version + 1
-            self._site = self._rebuild(version)
-            self._version = version  # after the site: a page never sees a number early
+            version = self._current[0] + 1
+            self._current = (version, self._rebuild(version))
             self._log(f"Rebuilt after a change (build {version})")
 
     def _rebuild(self, version: int) -> Site:
