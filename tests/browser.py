@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import JavascriptException, StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
@@ -68,6 +69,15 @@ def inner_text(driver: webdriver.Chrome, element: WebElement) -> str:
     return driver.execute_script("return arguments[0].innerText", element)
 
 
+def text_of(driver: webdriver.Chrome, selector: str) -> str | None:
+    """The ``innerText`` of the first element matching ``selector``, or None.
+
+    One script, so a page that reloads meanwhile cannot leave a stale element behind.
+    """
+    script = "const found = document.querySelector(arguments[0]); return found && found.innerText"
+    return driver.execute_script(script, selector)
+
+
 def emulate(driver: webdriver.Chrome, metrics: dict[str, object]) -> None:
     """Lay pages out at a device's width (``PHONE`` or ``DESKTOP``)."""
     driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
@@ -83,5 +93,11 @@ def screenshot(driver: webdriver.Chrome, path: Path) -> Path:
 
 
 def wait(driver: webdriver.Chrome, condition, message: str, timeout: float = TIMEOUT):
-    """Poll ``condition(driver)`` until it is truthy; fail with ``message`` after ``timeout``."""
-    return WebDriverWait(driver, timeout, poll_frequency=0.1).until(condition, message)
+    """Poll ``condition(driver)`` until it is truthy; fail with ``message`` after ``timeout``.
+
+    A page that is reloading may answer a poll with a stale element or an unloaded
+    document: that poll counts as "not yet".
+    """
+    ignored = (StaleElementReferenceException, JavascriptException)
+    waiting = WebDriverWait(driver, timeout, poll_frequency=0.1, ignored_exceptions=ignored)
+    return waiting.until(condition, message)
