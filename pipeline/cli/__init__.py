@@ -32,6 +32,7 @@ COMMANDS = {
     "preview": ("preview_cmd", "Show what each user of AUDIENCE receives on each channel."),
     "lint": ("lint_cmd", "Check messages before they are sent: templates, fields, users."),
     "diff": ("diff_cmd", "Show which recipients' messages change since a git ref."),
+    "serve": ("serve_cmd", "Serve the HTML previews on 127.0.0.1, rebuilt as files change."),
 }
 
 

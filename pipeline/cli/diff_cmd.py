@@ -12,6 +12,7 @@ import typer
 from pipeline.cli.options import RootOpt, VarOpt, parse_now, parse_vars
 from pipeline.errors import InputError
 from pipeline.review.diff import diff_messages, format_json, format_markdown, format_text
+from pipeline.review.html.diff_site import write_diff_site
 
 # Commands of this module; pipeline.cli loads it when one of them is invoked.
 commands = typer.Typer(pretty_exceptions_show_locals=False, add_completion=False)
@@ -23,6 +24,7 @@ class DiffFormat(StrEnum):
     text = "text"
     markdown = "markdown"
     json = "json"
+    html = "html"
 
 
 FORMATTERS = {
@@ -54,8 +56,21 @@ def diff_command(
         ),
     ] = None,
     output_format: Annotated[
-        DiffFormat, typer.Option("--format", help="text, markdown (a PR comment) or json.")
+        DiffFormat,
+        typer.Option(
+            "--format",
+            help="text, markdown (a PR comment), json, or html (before and after on device "
+            "mock-ups, written to -o DIR).",
+        ),
     ] = DiffFormat.text,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            help="With --format html: the folder to write the page to (replaced whole).",
+        ),
+    ] = None,
     root: RootOpt = Path(),
     var: VarOpt = None,
     now: Annotated[
@@ -78,6 +93,12 @@ def diff_command(
     Renders each message at --base and in the working tree, and shows per channel what
     every user will see differently, grouping users whose change is the same.
     """
+    html = output_format is DiffFormat.html
+    if html != (output is not None):
+        raise InputError(
+            "-o writes an HTML site: it goes with --format html, which needs it",
+            fix="write --format html -o DIR",
+        )
     report = diff_messages(
         messages or (),
         base=base,
@@ -87,8 +108,12 @@ def diff_command(
         now=parse_now(now) if now is not None else None,
         max_groups=max_groups,
     )
-    sys.stdout.write(FORMATTERS[output_format](report))
-    sys.stdout.flush()
+    if output is not None:
+        write_diff_site(report, output)
+        typer.echo(f"Wrote {output / 'index.html'}", err=True)
+    else:
+        sys.stdout.write(FORMATTERS[output_format](report))
+        sys.stdout.flush()
     failed = report.head_errors
     if failed:
         raise InputError(

@@ -1,4 +1,4 @@
-"""``pipeline preview``: what each user receives on each channel, on a terminal or as JSON."""
+"""``pipeline preview``: what each user receives on each channel: terminal, JSON or HTML."""
 
 from __future__ import annotations
 
@@ -24,7 +24,9 @@ from pipeline.cli.options import (
     parse_now,
     parse_vars,
 )
+from pipeline.errors import InputError
 from pipeline.pinpoint.delivery import Delivered
+from pipeline.review.html.preview_site import write_preview_site
 from pipeline.review.preview import UserPreview, preview_message
 
 # Commands of this module; pipeline.cli loads it when one of them is invoked.
@@ -36,6 +38,7 @@ class PreviewFormat(StrEnum):
 
     text = "text"
     json = "json"
+    html = "html"
 
 
 @commands.command("preview")
@@ -59,9 +62,18 @@ def preview_command(
         typer.Option(
             "--format",
             help="text: one block per user and channel. json: a list with one object per "
-            "user, its channels under 'channels'.",
+            "user, its channels under 'channels'. html: a site of device mock-ups of the "
+            "first user of each locale (and each --user), written to -o DIR.",
         ),
     ] = PreviewFormat.text,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            help="With --format html: the folder to write the site to (replaced whole).",
+        ),
+    ] = None,
     root: RootOpt = Path(),
     var: VarOpt = None,
     now: NowOpt = None,
@@ -74,6 +86,9 @@ def preview_command(
     (and the characters that forced UCS-2); push shows its payload size against
     the service's limit. No network, no credentials.
     """
+    if output_format is PreviewFormat.html or output is not None:
+        _write_site(output_format, output, message, audience, root, var, now, user, channel)
+        return
     previews = preview_message(
         message,
         audience,
@@ -90,6 +105,35 @@ def preview_command(
         for preview in previews:
             for delivered in preview.deliveries:
                 console.print(_panel(preview, delivered))
+
+
+def _write_site(
+    output_format: PreviewFormat,
+    output: Path | None,
+    message: str,
+    audience: str,
+    root: Path,
+    var: list[str] | None,
+    now: str | None,
+    user: list[str] | None,
+    channel: list[str] | None,
+) -> None:
+    if output_format is not PreviewFormat.html or output is None:
+        raise InputError(
+            "-o writes an HTML site: it goes with --format html, which needs it",
+            fix="write --format html -o DIR",
+        )
+    write_preview_site(
+        output,
+        [message],
+        audience=audience,
+        root=root,
+        variables=parse_vars(var),
+        now=parse_now(now),
+        users=user or (),
+        channels=channel or (),
+    )
+    typer.echo(f"Wrote {output / 'index.html'}", err=True)
 
 
 def _write_json(previews: Iterable[UserPreview], stream: TextIO) -> None:

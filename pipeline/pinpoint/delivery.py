@@ -31,6 +31,8 @@ class Delivered:
         payload_bytes: UTF-8 size of ``payload``.
         payload_limit: The push service's limit in bytes; None off push channels.
         sms: The SMS measurements of the body, for SMS with a body.
+        html: EMAIL: the ``SimpleEmail`` HTML part, placeholders filled as in the body;
+            None elsewhere or without an HTML part (``body`` is then the text part).
     """
 
     channel: str
@@ -44,6 +46,7 @@ class Delivered:
     payload_bytes: int | None
     payload_limit: int | None
     sms: SmsAnalysis | None
+    html: str | None = None
 
     @property
     def over_payload_limit(self) -> bool:
@@ -107,7 +110,21 @@ def deliver(request: dict[str, Any], user_id: str, channel: str) -> Delivered:
         payload_bytes=None if payload is None else len(payload.encode()),
         payload_limit=limit,
         sms=analyze_sms(body) if channel == "SMS" and body is not None else None,
+        html=_email_html(block, config) if channel == "EMAIL" else None,
     )
+
+
+def _email_html(block: Block, config: dict[str, Any]) -> str | None:
+    """An email's HTML part as its reader gets it: the block's body rules applied to it.
+
+    The body of an email with a text part is the text part; the HTML part travels beside
+    it and Pinpoint fills its placeholders the same way (users' values, then the block's).
+    """
+    html = ((block.get("SimpleEmail") or {}).get("HtmlPart") or {}).get("Data")
+    if html is None:
+        return None
+    part = {"Body": html, "Substitutions": block.get("Substitutions")}
+    return compose("EMAIL", part, {"Substitutions": config.get("Substitutions")}).body
 
 
 def push_payload(

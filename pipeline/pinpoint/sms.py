@@ -122,3 +122,29 @@ def _count_parts(units: int, double_starts: list[int], size: int) -> int:
         if (index + before + padding) % size == size - 1:
             padding += 1
     return -(-(units + padding) // size)
+
+
+def split_sms(text: str) -> tuple[str, ...]:
+    """The parts an SMS centre splits ``text`` into, in order: ``analyze_sms(text).parts`` of them.
+
+    A text that fits one message is one part; an empty text is none. Longer texts are cut
+    every 153 (GSM-7) or 67 (UCS-2) units, and a two-unit character (a GSM-7 extension
+    character, a UTF-16 surrogate pair) that would straddle a cut starts the next part, as
+    ``analyze_sms`` counts it.
+    """
+    analysis = analyze_sms(text)
+    if analysis.parts <= 1:
+        return (text,) if text else ()
+    gsm7 = analysis.encoding == "GSM-7"
+    size = GSM7_PART if gsm7 else UCS2_PART
+    doubles = _GSM7_EXTENSION if gsm7 else _OUTSIDE_BMP
+    parts: list[str] = []
+    start = used = 0
+    for index, character in enumerate(text):
+        cost = 2 if doubles.match(character) else 1
+        if used + cost > size:
+            parts.append(text[start:index])
+            start, used = index, 0
+        used += cost
+    parts.append(text[start:])
+    return tuple(parts)

@@ -56,6 +56,7 @@ def delivered_json(delivered: Delivered) -> dict[str, Any]:
         "body": delivered.body,
         "raw": delivered.raw,
         "payload": delivered.payload if delivered.raw else None,
+        "html": delivered.html,
         "substitutions": delivered.substitutions,
         "unfilled": list(delivered.unfilled),
         "payload_bytes": delivered.payload_bytes,
