@@ -21,6 +21,7 @@ WAL with ``synchronous=NORMAL``, which is durable against a crash of the process
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -109,7 +110,10 @@ class DeliveryStore:
             if path is None:
                 self._connection = sqlite3.connect(":memory:", check_same_thread=False)
             else:
-                path.parent.mkdir(parents=True, exist_ok=True)
+                # It records every delivered text, like the journal: private to its owner.
+                path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                if not path.exists():
+                    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
                 self._connection = sqlite3.connect(path, check_same_thread=False)
         except (OSError, sqlite3.Error) as exc:
             raise InputError(f"cannot open the sandbox store: {exc}", path=path) from exc

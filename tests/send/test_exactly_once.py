@@ -286,3 +286,10 @@ def test_the_journal_is_private_to_its_owner(tmp_path, aws):
     folder = root / ".pipeline"
     assert folder.stat().st_mode & 0o777 == 0o700
     assert (folder / "journal.sqlite").stat().st_mode & 0o777 == 0o600
+
+
+def test_the_embedded_sandbox_store_is_private_too(tmp_path, aws):
+    root = project(tmp_path, user_ids(5))
+    command = ["send", "hello", "people", "--app-id", APP, "--root", str(root), "--sandbox"]
+    assert runner.invoke(app, command).exit_code == 0
+    assert (root / ".pipeline" / "sandbox.sqlite").stat().st_mode & 0o777 == 0o600
