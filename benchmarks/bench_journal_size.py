@@ -13,6 +13,7 @@ how journals stored them before compression.
 from __future__ import annotations
 
 import argparse
+import json
 import sqlite3
 import subprocess
 import sys
@@ -23,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_send import ENV, PYTHON, SandboxProcess, audience, send_command  # noqa: E402
 
-from pipeline.send.journal.packing import unpack  # noqa: E402
+from pipeline.send.journal.packing import unpack, unpack_results  # noqa: E402
 from pipeline.send.journal.prune import disk_size  # noqa: E402
 
 
@@ -33,9 +34,8 @@ def plain_text_bytes(journal: Path) -> int:
         bodies = sum(
             len(unpack(body).encode()) for (body,) in db.execute("SELECT body FROM requests")
         )
-        results = sum(
-            len(unpack(text).encode()) for (text,) in db.execute("SELECT results FROM answers")
-        )
+        answers = db.execute("SELECT results FROM answers")
+        results = sum(len(json.dumps(unpack_results(text)).encode()) for (text,) in answers)
     return bodies + results
 
 
