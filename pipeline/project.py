@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from difflib import get_close_matches
 from pathlib import Path
 
 from pipeline.errors import AudienceError, MessageError
@@ -23,10 +24,12 @@ def resolve_message(root: Path, ref: str) -> Path:
     for folder in candidates:
         if (folder / MESSAGE_FILE).is_file():
             return folder
+    names = [message_name(root, folder) for folder in message_folders(root)]
     raise MessageError(
         f"no message {ref!r}: neither {candidates[0]}/{MESSAGE_FILE} "
         f"nor {ref}/{MESSAGE_FILE} exists",
-        fix=f"give a folder name under {templates_root(root)}/ or a path to a message folder",
+        fix=_did_you_mean(ref, names)
+        or f"give a folder name under {templates_root(root)}/ or a path to a message folder",
     )
 
 
@@ -65,5 +68,20 @@ def resolve_audience(root: Path, ref: str) -> Path:
     raise AudienceError(
         f"no audience {ref!r}: no file {ref} and nothing in {root / AUDIENCES_DIR}/ named "
         f"{ref} with {', '.join(AUDIENCE_SUFFIXES)}",
-        fix="give a name under audiences/ or a path to a .yaml, .yml, .jsonl or .csv file",
+        fix=_did_you_mean(ref, audience_names(root))
+        or "give a name under audiences/ or a path to a .yaml, .yml, .jsonl or .csv file",
     )
+
+
+def audience_names(root: Path) -> list[str]:
+    """The names of the audiences under audiences/ (file names without their suffix)."""
+    folder = root / AUDIENCES_DIR
+    if not folder.is_dir():
+        return []
+    return sorted({path.stem for path in folder.iterdir() if path.suffix in AUDIENCE_SUFFIXES})
+
+
+def _did_you_mean(ref: str, names: list[str]) -> str | None:
+    """``did you mean 'order_shipped'?`` for the closest name, if one is close enough."""
+    matches = get_close_matches(ref, names, n=1, cutoff=0.6)
+    return f"did you mean {matches[0]!r}?" if matches else None

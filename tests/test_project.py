@@ -94,3 +94,39 @@ def test_audience_suffixes_are_tried_in_the_documented_order(tmp_path):
 def test_a_missing_audience_names_what_was_tried(tmp_path):
     with pytest.raises(AudienceError, match=r"no audience 'nobody'.*\.yaml, \.yml, \.jsonl, \.csv"):
         resolve_audience(tmp_path, "nobody")
+
+
+@pytest.mark.parametrize(
+    ("ref", "fix"),
+    [
+        ("order_shiped", "; did you mean 'order_shipped'?"),
+        ("weekly-digest", "; did you mean 'weekly_digest'?"),
+        ("zzz", "; give a folder name under "),
+    ],
+)
+def test_a_misspelled_message_name_gets_the_closest_one(tmp_path, ref, fix):
+    build_tree(
+        tmp_path,
+        {
+            "templates/order_shipped/message.yaml": "x: 1\n",
+            "templates/weekly_digest/message.yaml": "x: 1\n",
+        },
+    )
+    with pytest.raises(MessageError) as caught:
+        resolve_message(tmp_path, ref)
+    assert fix in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("ref", "fix"),
+    [
+        ("beta_tester", "; did you mean 'beta_testers'?"),
+        ("vips", "; did you mean 'vip'?"),
+        ("nobody", "; give a name under audiences/"),
+    ],
+)
+def test_a_misspelled_audience_name_gets_the_closest_one(tmp_path, ref, fix):
+    build_tree(tmp_path, {"audiences/beta_testers.yaml": "users: []\n", "audiences/vip.csv": "id\n"})
+    with pytest.raises(AudienceError) as caught:
+        resolve_audience(tmp_path, ref)
+    assert fix in str(caught.value)

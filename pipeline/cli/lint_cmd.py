@@ -29,8 +29,8 @@ def lint_command(
     messages: Annotated[
         list[str] | None,
         typer.Argument(
-            help="Messages: folder names under templates/ or paths to message folders. "
-            "Default: every folder under templates/ that holds a message.yaml.",
+            help="Messages: folder names under templates/ or paths to message folders  "
+            "[default: every folder under templates/ that holds a message.yaml].",
             show_default=False,
         ),
     ] = None,
@@ -38,23 +38,23 @@ def lint_command(
         str | None,
         typer.Option(
             "--audience",
-            help="Render every message for this audience (a name under audiences/ or a "
-            "path). Default: each message's own 'audience:'.",
+            help="Render every message for this audience, a name under audiences/ or a "
+            "path  [default: each message's own 'audience:'].",
         ),
     ] = None,
     output_format: Annotated[
         LintFormat,
         typer.Option(
             "--format",
-            help="text: 'file:line: severity check: message'. json: a list of findings. "
-            "github: workflow annotations (::error file=...,line=...::...).",
+            help="text (file:line: severity check: message), json (a list of findings) "
+            "or github (workflow annotations).",
         ),
     ] = LintFormat.text,
     strict: Annotated[
         bool, typer.Option("--strict", help="Fail on warnings too, not only on errors.")
     ] = False,
     list_checks: Annotated[
-        bool, typer.Option("--list-checks", help="List every check with its severity; exit.")
+        bool, typer.Option("--list-checks", help="List every check with its severity, and exit.")
     ] = False,
     root: RootOpt = Path(),
     var: VarOpt = None,

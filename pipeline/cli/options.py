@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -23,19 +24,55 @@ AudienceArg = Annotated[
 AppIdOpt = Annotated[
     str,
     typer.Option(
-        "--app-id", envvar="PIPELINE_APP_ID", help="The Pinpoint application (project) id."
+        "--app-id",
+        envvar="PIPELINE_APP_ID",
+        metavar="ID",
+        help="The Pinpoint application (project) id.",
     ),
 ]
 RootOpt = Annotated[
-    Path, typer.Option("--root", help="The project root (holds templates/ and audiences/).")
+    Path,
+    typer.Option(
+        "--root", metavar="DIR", help="The project root, which holds templates/ and audiences/."
+    ),
 ]
 VarOpt = Annotated[
     list[str] | None,
-    typer.Option("--var", help="Override a message variable: KEY=VALUE (repeatable)."),
+    typer.Option("--var", metavar="KEY=VALUE", help="Override a message variable (repeatable)."),
 ]
 NowOpt = Annotated[
     str | None,
-    typer.Option("--now", help="The clock for the whole run, ISO 8601 (default: now, UTC)."),
+    typer.Option(
+        "--now",
+        metavar="TIME",
+        help="The clock for the whole run, in ISO 8601  [default: the current time, UTC].",
+    ),
+]
+
+
+class OutputFormat(StrEnum):
+    """Output formats of ``runs`` and ``report``."""
+
+    text = "text"
+    json = "json"
+
+
+JournalOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--journal",
+        metavar="FILE",
+        help="The journal file  [default: .pipeline/journal.sqlite under --root].",
+    ),
+]
+FormatOpt = Annotated[OutputFormat, typer.Option("--format", help="text (a table) or json.")]
+
+DebugOpt = Annotated[
+    bool,
+    typer.Option(
+        "--debug",
+        help="Log botocore's requests and answers to stderr, credentials and signatures redacted.",
+    ),
 ]
 
 

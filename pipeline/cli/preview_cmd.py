@@ -47,31 +47,32 @@ def preview_command(
     audience: AudienceArg,
     user: Annotated[
         list[str] | None,
-        typer.Option("--user", help="Preview only this user id (repeatable)."),
+        typer.Option("--user", metavar="ID", help="Preview only this user id (repeatable)."),
     ] = None,
     channel: Annotated[
         list[str] | None,
         typer.Option(
             "--channel",
-            help="Preview only this channel: SMS, APNS, GCM (or FCM), ADM, BAIDU, EMAIL, "
-            "VOICE (repeatable).",
+            metavar="CHANNEL",
+            help="Preview only this channel, one of SMS, APNS, GCM (or FCM), ADM, BAIDU, "
+            "EMAIL, VOICE (repeatable).",
         ),
     ] = None,
     output_format: Annotated[
         PreviewFormat,
         typer.Option(
             "--format",
-            help="text: one block per user and channel. json: a list with one object per "
-            "user, its channels under 'channels'. html: a site of device mock-ups of the "
-            "first user of each locale (and each --user), written to -o DIR.",
+            help="text (a block per user and channel), json (an array with one user per "
+            "line) or html (device mock-ups of the first user of each locale and each "
+            "--user, written to -o DIR).",
         ),
     ] = PreviewFormat.text,
     output: Annotated[
         Path | None,
         typer.Option(
             "-o",
-            "--output",
-            help="With --format html: the folder to write the site to (replaced whole).",
+            metavar="DIR",
+            help="With --format html, the folder to write the site to (replaced whole).",
         ),
     ] = None,
     root: RootOpt = Path(),

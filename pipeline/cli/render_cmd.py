@@ -32,7 +32,9 @@ def render_command(
     app_id: AppIdOpt,
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="Write to this file (atomically) instead of stdout."),
+        typer.Option(
+            "-o", metavar="FILE", help="Write to this file (atomically) instead of stdout."
+        ),
     ] = None,
     root: RootOpt = Path(),
     var: VarOpt = None,

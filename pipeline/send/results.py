@@ -97,6 +97,7 @@ class Summary:
         not_sent: Users of rendered requests that never left.
         unknown_file: Where the unknown users are listed, one JSON line per user and
             endpoint; None when there are none.
+        pruned_at: When the run's per-endpoint results were pruned (its totals remain).
     """
 
     run: Run
@@ -105,6 +106,7 @@ class Summary:
     unknown: list[Unknown] = field(default_factory=list)
     not_sent: int = 0
     unknown_file: Path | None = None
+    pruned_at: str | None = None
 
     @property
     def unknown_users(self) -> list[str]:
@@ -140,6 +142,7 @@ class Summary:
                 for u in self.unknown
             ],
             "unknown_file": None if self.unknown_file is None else str(self.unknown_file),
+            "pruned_at": self.pruned_at,
             "exit_code": self.exit_code,
         }
 

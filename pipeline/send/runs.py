@@ -3,8 +3,11 @@
 A run is keyed by what it sends: the SHA-256 of its rendered requests (the bytes
 ``pipeline render`` prints), which covers the application id, every user id and every
 text. Starting a run whose content an earlier run already sent (any request answered or in
-flight) to the same target is refused unless forced. Runs against an embedded sandbox
-(``sandbox=True``) are kept apart: they never count as duplicates of anything.
+flight) to the same target is refused unless forced. The target is the endpoint URL the
+client actually sends to, as botocore resolved it (``--endpoint-url``,
+``AWS_ENDPOINT_URL_PINPOINT``, ``AWS_ENDPOINT_URL``, else the Region's own endpoint), so
+a send to a test endpoint never hides a later send to AWS. Runs against an embedded
+sandbox (``sandbox=True``) are kept apart: they never count as duplicates of anything.
 """
 
 from __future__ import annotations
@@ -13,10 +16,11 @@ import subprocess
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from pipeline.api import ApiRequest
 from pipeline.errors import InputError, RunStopped, SendError
 from pipeline.project import message_name, resolve_audience, resolve_message
 from pipeline.render.renderer import render_requests
@@ -25,6 +29,7 @@ from pipeline.send.client import (
     SANDBOX_REGION,
     PinpointClient,
     create_client,
+    endpoint_of,
 )
 from pipeline.send.dispatch import Monitor, QuietMonitor, send_requests
 from pipeline.send.journal import (
@@ -38,6 +43,7 @@ from pipeline.send.journal import (
     Run,
     RunSpec,
 )
+from pipeline.send.journal.prune import PruneReport, prune_runs, pruned_record
 from pipeline.send.options import RunChoice, SendOptions, Target
 from pipeline.send.results import Summary, summarize
 
@@ -48,11 +54,14 @@ class RunOverview:
 
     run: Run
     progress: Progress
+    pruned: bool = False
 
     @property
     def status(self) -> str:
         """The run's status; ``interrupted`` when marked running but its process is gone."""
-        return "interrupted" if self.run.orphaned else self.run.status
+        if self.run.orphaned:
+            return "interrupted"
+        return f"{self.run.status}, pruned" if self.pruned else self.run.status
 
 
 def journal_path(root: Path, journal: Path | None) -> Path:
@@ -107,11 +116,11 @@ def send_message(
     monitor = monitor or QuietMonitor()
     name = message_name(root, resolve_message(root, str(message)))
     audience_label = _label(root, resolve_audience(root, str(audience)))
-    target_label = SANDBOX_TARGET if target.sandbox else target.endpoint_url or AWS_TARGET
     path = journal_path(root, journal)
     with ExitStack() as stack:
         if client is None:
             client = _open_client(stack, target, options, sandbox_store=path.parent)
+        target_label = _target_label(client, target)
         book = stack.enter_context(Journal(path))
         region = _region_of(client) or target.region
         if choice.resume:
@@ -130,7 +139,7 @@ def send_message(
             rendered = render_requests(
                 message, audience, app_id=app_id, root=root, variables=variables, now=now
             )
-            run = book.create_run(spec, rendered, force=choice.force)
+            run = book.create_run(spec, _counted(rendered, monitor), force=choice.force)
         monitor.note(
             f"run {run.id}: {run.users} users in {run.requests} requests to {target_label}"
         )
@@ -149,6 +158,13 @@ def send_message(
             raise RunStopped(error, _summary(book, run.id, results)) from error
         _close_run(book, run.id)
         return _summary(book, run.id, results)
+
+
+def _counted(requests: Iterator[ApiRequest], monitor: Monitor) -> Iterator[ApiRequest]:
+    """The requests, telling the monitor how many users each one holds as it is rendered."""
+    for request in requests:
+        monitor.rendered(len(request["SendUsersMessageRequest"]["Users"]))
+        yield request
 
 
 def unknown_path(journal: Path, run_id: int) -> Path:
@@ -217,7 +233,16 @@ def list_runs(journal: Path) -> list[RunOverview]:
     if not journal.is_file():
         return []
     with Journal(journal) as book:
-        return [RunOverview(run, book.progress(run.id)) for run in book.runs()]
+        return [
+            RunOverview(run, book.progress(run.id), pruned_record(book, run.id) is not None)
+            for run in book.runs()
+        ]
+
+
+def prune_journal(journal: Path, *, older_than: timedelta) -> PruneReport:
+    """Prune the runs of a journal finished ``older_than`` ago (see ``journal.prune``)."""
+    with Journal(_existing(journal)) as book:
+        return prune_runs(book, older_than=older_than)
 
 
 def report_run(journal: Path, run_id: int | None, *, results: Path | None = None) -> Summary:
@@ -228,7 +253,20 @@ def report_run(journal: Path, run_id: int | None, *, results: Path | None = None
             if not runs:
                 raise InputError(f"the journal {journal} has no runs yet")
             run_id = runs[0].id
-        return _summary(book, run_id, results)
+        pruned = pruned_record(book, run_id)
+        if pruned is None:
+            return _summary(book, run_id, results)
+        if results is not None:
+            raise InputError(
+                f"run {run_id}'s per-endpoint results were pruned on {pruned.pruned_at}",
+                fix="its totals remain: run `pipeline report` without --results",
+            )
+        return Summary(
+            run=book.run(run_id),
+            endpoints=pruned.endpoints_by_status,
+            users=pruned.users_by_status,
+            pruned_at=pruned.pruned_at,
+        )
 
 
 def git_commit(root: Path) -> str | None:
@@ -289,6 +327,13 @@ def _label(root: Path, path: Path) -> str:
         return path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         return str(path.resolve())
+
+
+def _target_label(client: PinpointClient, target: Target) -> str:
+    """What the journal calls where a run goes: ``sandbox``, or the endpoint URL used."""
+    if target.sandbox:
+        return SANDBOX_TARGET
+    return endpoint_of(client) or target.endpoint_url or AWS_TARGET
 
 
 def _region_of(client: Any) -> str | None:

@@ -57,6 +57,10 @@ def test_cli_json_is_a_list_of_users(tmp_path):
         ("u-2", ["SMS"]),
     ]
     assert data[1]["channels"]["SMS"]["body"] == "Zoë, it’s shipped"
+    # As documented: an array with one user per line, between the brackets' own lines.
+    lines = result.stdout.splitlines()
+    assert (lines[0], lines[-1], len(lines)) == ("[", "]", 4)
+    assert [json.loads(line.rstrip(",")) for line in lines[1:-1]] == data
 
 
 def test_cli_unknown_user_is_a_one_line_error(tmp_path):

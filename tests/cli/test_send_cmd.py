@@ -18,6 +18,7 @@ import yaml
 
 from pipeline.sandbox import Faults, Sandbox
 from pipeline.send.journal import Journal, RunSpec
+from pipeline.send.journal.packing import unpack
 from tests.helpers import REPO, run_cli
 from tests.send.support import (
     APP,
@@ -114,7 +115,7 @@ def test_missing_credentials_is_one_line_and_sends_nothing(tmp_path, monkeypatch
     isolate_aws(monkeypatch, credentials=False)
     root = project(tmp_path, user_ids(5))
 
-    result = send(root, "--endpoint-url", sandbox.url)
+    result = send(root)  # to AWS: nothing reaches it, so nothing reaches the sandbox either
 
     assert result.exit_code == 3
     assert result.stderr.startswith("Error: no AWS credentials found; nothing was sent")
@@ -233,7 +234,7 @@ def users_by_state(root: Path) -> dict[str, set[str]]:
         rows = db.execute("SELECT state, body FROM requests").fetchall()
     states: dict[str, set[str]] = {}
     for state, body in rows:
-        users = json.loads(body)["SendUsersMessageRequest"]["Users"]
+        users = json.loads(unpack(body))["SendUsersMessageRequest"]["Users"]
         states.setdefault(state, set()).update(users)
     return states
 
@@ -401,3 +402,53 @@ def test_credentials_are_neither_printed_nor_journaled(tmp_path, monkeypatch, sa
     ):
         assert "AKIDLOOKFORME" not in text
         assert "secret-look-for-me" not in text
+
+
+def test_the_journal_names_the_endpoint_used_even_from_the_environment(
+    tmp_path, monkeypatch, aws, sandbox
+):
+    # AWS_ENDPOINT_URL sends elsewhere than AWS: the journal must not say "aws", or a later
+    # send to AWS would be refused as a duplicate of a test.
+    monkeypatch.setenv("AWS_ENDPOINT_URL", sandbox.url)
+    root = project(tmp_path, user_ids(4))
+
+    first = send(root)
+
+    assert first.exit_code == 0, first.stderr
+    assert [run.target for run in journal_runs(root)] == [sandbox.url]
+    assert f"via {sandbox.url}" in first.stdout
+    again = send(root, "--endpoint-url", sandbox.url + "/")  # the same endpoint, spelt apart
+    assert again.exit_code == 2
+    assert again.stderr.startswith("Error: run 1 (finished, ")
+
+
+def test_a_standalone_sandbox_needs_no_credentials_and_no_region(tmp_path, monkeypatch, sandbox):
+    # `pipeline sandbox &` then `pipeline send --endpoint-url http://127.0.0.1:8642`.
+    isolate_aws(monkeypatch, credentials=False)
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    root = project(tmp_path, user_ids(4))
+
+    result = send(root, "--endpoint-url", sandbox.url)
+
+    assert result.exit_code == 0, result.stderr
+    assert sum(sandbox.delivery_counts().values()) == 4
+
+
+def test_debug_logs_the_wire_with_credentials_and_signatures_redacted(
+    tmp_path, monkeypatch, aws, sandbox
+):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret-look-for-me")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "token-look-for-me")
+    root = project(tmp_path, user_ids(3))
+
+    result = send(root, "--endpoint-url", sandbox.url, "--debug")
+
+    assert result.exit_code == 0, result.stderr
+    log = result.stderr
+    assert "botocore.endpoint DEBUG Sending http request" in log
+    assert "Response body" in log and "SendUsersMessage" not in result.stdout
+    for secret in ("AKIAIOSFODNN7EXAMPLE", "secret-look-for-me", "token-look-for-me"):
+        assert secret not in log
+    assert re.search(r"Signature=<redacted>", log)
+    assert not re.search(r"Signature(=|:\s*)[0-9a-f]{16}", log)

@@ -92,6 +92,10 @@ CLEARED = (
     "AWS_CONTAINER_CREDENTIALS_FULL_URI",
     "AWS_WEB_IDENTITY_TOKEN_FILE",
     "AWS_ROLE_ARN",
+    "AWS_REGION",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_PINPOINT",
+    "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
 )
 
 
@@ -116,7 +120,7 @@ AWS_SPEC = RunSpec(
     message="hello",
     audience="audiences/people.jsonl",
     application_id="app-1",
-    target="aws",
+    target="https://pinpoint.us-east-1.amazonaws.com",
     region="us-east-1",
     root="/project",
 )

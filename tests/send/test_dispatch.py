@@ -234,6 +234,7 @@ class RecordingMonitor:
         self.started_with: dict[str, int] = {}
         self.advanced_by: list[int] = []
         self.notes: list[str] = []
+        self.retries_pending: list[int] = []
 
     def started(self, *, total: int, done: int) -> None:
         self.started_with = {"total": total, "done": done}
@@ -246,6 +247,15 @@ class RecordingMonitor:
 
     def unknown(self, users: int) -> None:
         self.notes.append(f"{users} unknown")
+
+    def rendered(self, users: int) -> None:
+        self.notes.append(f"{users} rendered")
+
+    def retries(self, pending: int) -> None:
+        self.retries_pending.append(pending)
+
+    def finished(self) -> None:
+        self.notes.append("finished")
 
 
 def stepping_clock(start: float = 1_000.0, step: float = 1.0):

@@ -121,6 +121,7 @@ def test_every_endpoint_successful_is_exit_0(journal):
         "not_sent_users": 0,
         "unknown": [],
         "unknown_file": None,
+        "pruned_at": None,
         "exit_code": 0,
     }
 

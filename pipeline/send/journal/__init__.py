@@ -13,10 +13,13 @@ Tables: ``runs`` (one row per run), ``requests`` (the rendered requests and the 
 derived from them; ``kind`` says which API: ``users`` for SendUsersMessages, ``endpoints``
 for SendMessages with an ``Endpoints`` map) and ``answers`` (one row per answered request:
 its per-endpoint results as a JSON array of ``[user_id, endpoint_id, status, status_code,
-message_id, status_message]``, queryable with SQLite's ``json_each``).
+message_id, status_message]``). Request bodies and results are stored zlib-compressed
+(``packing``); ``pruned`` notes the runs whose bodies and results were removed, with
+their totals.
 
-Modules: ``records`` (states and values), ``schema`` (the tables), ``ledger`` (requests
-and answers), ``store`` (``Journal``: opening the file, and runs).
+Modules: ``records`` (states and values), ``schema`` (the tables), ``packing`` (stored
+text), ``ledger`` (requests and answers), ``store`` (``Journal``: opening the file, and
+runs), ``prune`` (removing what old finished runs no longer need).
 """
 
 from pipeline.send.journal.records import (

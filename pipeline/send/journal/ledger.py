@@ -10,8 +10,8 @@ from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
 
-from pipeline.api import to_json
 from pipeline.errors import JournalError
+from pipeline.send.journal.packing import pack, pack_results, unpack, unpack_results
 from pipeline.send.journal.records import (
     ACCEPTED,
     ANSWERED,
@@ -139,7 +139,10 @@ class Ledger:
             f" FROM requests WHERE id IN ({marks}) ORDER BY id",
             tuple(request_ids),
         )
-        return [Claimed(*row) for row in rows]
+        return [
+            Claimed(row_id, seq, kind, unpack(body), *rest)
+            for row_id, seq, kind, body, *rest in rows
+        ]
 
     def record(self, run_id: int, answers: Sequence[Answer]) -> list[Queued]:
         """Store answers, their results and their retries in one transaction.
@@ -163,7 +166,7 @@ class Ledger:
         db.executemany(
             "INSERT INTO answers (request_id, run_id, origin, attempt, results)"
             " SELECT id, run_id, origin, attempt, ? FROM requests WHERE id = ?",
-            ((to_json(a.results), a.request_id) for a in answers),
+            ((pack_results(a.results), a.request_id) for a in answers),
         )
 
     def _add_requests(
@@ -187,7 +190,7 @@ class Ledger:
                     request.users,
                     PENDING,
                     request.not_before,
-                    request.body,
+                    pack(request.body),
                     request.recipients,
                 ),
             )
@@ -224,7 +227,7 @@ class Ledger:
             (run_id, PENDING),
         ).fetchall()
         for (body,) in rows:
-            yield from json.loads(body)["SendUsersMessageRequest"]["Users"]
+            yield from json.loads(unpack(body))["SendUsersMessageRequest"]["Users"]
 
     def resend_unknown(self, run_id: int) -> int:
         """Put the run's in-flight requests back to pending; returns how many."""
@@ -274,17 +277,17 @@ class Ledger:
                 yield from _resolve(group)
                 group = []
             current = origin
-            group.append((attempt, json.loads(results)))
+            group.append((attempt, unpack_results(results)))
         yield from _resolve(group)
 
 
 def _recipients(
-    kind: str, body: str, recipients: str | None
+    kind: str, body: bytes | str, recipients: str | None
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     if kind == "endpoints" and recipients is not None:
         mapping: dict[str, str] = json.loads(recipients)
         return tuple(mapping.values()), tuple(mapping)
-    users = json.loads(body)["SendUsersMessageRequest"]["Users"]
+    users = json.loads(unpack(body))["SendUsersMessageRequest"]["Users"]
     return tuple(users), ()
 
 

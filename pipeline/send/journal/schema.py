@@ -1,4 +1,4 @@
-"""The journal's SQLite schema and its two larger queries."""
+"""The journal's SQLite schema, its upgrade from older journals, and its column lists."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ CREATE TABLE IF NOT EXISTS requests (
     users INTEGER NOT NULL,
     state TEXT NOT NULL,
     not_before REAL NOT NULL DEFAULT 0,
-    body TEXT NOT NULL,
+    body BLOB NOT NULL,
     recipients TEXT,
     aws_request_id TEXT,
     sent_at TEXT,
@@ -49,9 +49,25 @@ CREATE TABLE IF NOT EXISTS answers (
     run_id INTEGER NOT NULL,
     origin INTEGER NOT NULL,
     attempt INTEGER NOT NULL,
-    results TEXT NOT NULL
+    results BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS answers_by_run ON answers (run_id, origin);
+CREATE TABLE IF NOT EXISTS pruned (
+    run_id INTEGER PRIMARY KEY,
+    pruned_at TEXT NOT NULL,
+    endpoints_by_status TEXT NOT NULL,
+    users_by_status TEXT NOT NULL
+);
+"""
+
+# Journals before 0.2.0 called every send to AWS "aws". Runs are now named by the endpoint
+# URL used, which for those was the Region's own: renamed so that they still count for
+# duplicate refusal and --resume.
+LEGACY_AWS_TARGET: Final = "aws"
+UPGRADE: Final = f"""
+UPDATE runs SET target = 'https://pinpoint.' || region || '.amazonaws.com'
+    || CASE WHEN region LIKE 'cn-%' THEN '.cn' ELSE '' END
+WHERE target = '{LEGACY_AWS_TARGET}' AND region IS NOT NULL
 """
 
 RUN_COLUMNS: Final = (

@@ -124,7 +124,7 @@ def test_a_run_that_sent_nothing_is_superseded_not_a_duplicate(journal):
 def test_latest_unfinished_matches_message_audience_application_and_target(journal):
     run = journal.create_run(AWS_SPEC, make_requests(user_ids(3)))
     found = journal.latest_unfinished(
-        message="hello", audience="audiences/people.jsonl", application_id="app-1", target="aws"
+        message="hello", audience="audiences/people.jsonl", application_id="app-1", target=AWS_SPEC.target
     )
     assert found is not None and found.id == run.id
     assert (
@@ -139,7 +139,7 @@ def test_latest_unfinished_matches_message_audience_application_and_target(journ
     journal.set_status(run.id, "finished")
     assert (
         journal.latest_unfinished(
-            message="hello", audience="audiences/people.jsonl", application_id="app-1", target="aws"
+            message="hello", audience="audiences/people.jsonl", application_id="app-1", target=AWS_SPEC.target
         )
         is None
     )
@@ -198,7 +198,7 @@ def test_a_run_records_who_sends_it(journal):
         "hello",
         "audiences/people.jsonl",
         "app-1",
-        "aws",
+        "https://pinpoint.us-east-1.amazonaws.com",
         "us-east-1",
     )
 
@@ -237,3 +237,30 @@ def test_progress_counts_rendered_requests_and_pending_retries_apart(journal):
     assert progress.requests == {PENDING: 1, IN_FLIGHT: 1, ANSWERED: 1, ACCEPTED: 0}
     assert progress.users == {PENDING: 5, IN_FLIGHT: 10, ANSWERED: 10, ACCEPTED: 0}
     assert progress.retries_pending == 1
+
+
+def test_runs_that_older_journals_sent_to_aws_are_named_by_their_endpoint(tmp_path):
+    # Before 0.2.0 every send to AWS was recorded as "aws"; such a run must still stop a
+    # second send of the same content to the same Region.
+    path = tmp_path / "journal.sqlite"
+    requests = make_requests(user_ids(3))
+    with Journal(path) as journal:
+        for region in ("eu-west-1", "cn-north-1", None):
+            spec = RunSpec(**{**_fields(AWS_SPEC), "target": "aws", "region": region})
+            run = journal.create_run(spec, requests, force=True)
+            journal.claim([item.id for item in journal.queued(run.id)])
+    with Journal(path) as journal:
+        assert [run.target for run in reversed(journal.runs())] == [
+            "https://pinpoint.eu-west-1.amazonaws.com",
+            "https://pinpoint.cn-north-1.amazonaws.com.cn",
+            "aws",  # no Region recorded: nothing to go by
+        ]
+        spec = RunSpec(
+            **{**_fields(AWS_SPEC), "target": "https://pinpoint.eu-west-1.amazonaws.com"}
+        )
+        with pytest.raises(DuplicateRunError, match=r"^run 1 \(unfinished"):
+            journal.create_run(spec, requests)
+
+
+def _fields(spec: RunSpec) -> dict[str, object]:
+    return {name: getattr(spec, name) for name in spec.__dataclass_fields__}
