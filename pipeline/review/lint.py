@@ -34,6 +34,7 @@ from pipeline.project import (
     resolve_message,
     templates_root,
 )
+from pipeline.render.filters import cldr_locale
 from pipeline.render.renderer import MessageRenderer
 from pipeline.render.templating import locale_chain, make_environment
 from pipeline.review.checks.findings import CHECKS, Check, Finding, FindingCollector, Severity
@@ -185,6 +186,7 @@ def _lint(
                 "pass --audience",
             )
         checks.locale(message.locale)  # the envelope still renders and is checked
+        _check_locales(message, None, checks, found)
     findings = found.findings(ignore=settings.ignore)
     ignored = len(found.findings()) - len(findings)
     return MessageLint(message.name, message.path, audience, users, tuple(findings), ignored)
@@ -225,7 +227,32 @@ def _check_users(
     except AudienceError as error:
         found.add_error("audience-invalid", error)
     _check_translations(message, checks, found)
+    _check_locales(message, audience, checks, found)
     return count
+
+
+def _check_locales(
+    message: Message, audience: Path | None, checks: UserChecks, found: FindingCollector
+) -> None:
+    """Locales CLDR does not know: their users' numbers and dates use a fallback's format.
+
+    A locale that is the message's ``locale:`` is reported there; others come from the
+    audience (``locale`` of a user or of its defaults).
+    """
+    for locale, state in checks.locales.items():
+        cldr = cldr_locale(locale)
+        if cldr.known:
+            continue
+        ours = locale == message.locale
+        key = found.add(
+            "unknown-locale",
+            f"CLDR does not know the locale {locale!r}: numbers, money and dates are "
+            f"written as for {cldr.tag!r}",
+            path=message.path if ours or audience is None else audience,
+            line=message.line_of("locale") if ours else None,
+            fix="write a locale CLDR knows, such as 'fr-CA', 'pt-BR' or 'es-419'",
+        )
+        found.attach_many(key, state.users, state.user_count)
 
 
 def _check_translations(message: Message, checks: UserChecks, found: FindingCollector) -> None:

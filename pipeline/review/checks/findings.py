@@ -54,6 +54,7 @@ CHECKS: Final = {
         Check("sms-ucs2", "warning", "users whose data alone switches a GSM-7 SMS to UCS-2"),
         Check("push-payload", "error", "a push payload over the service's limit"),
         Check("missing-translation", "warning", "translations exist, but not for a locale used"),
+        Check("unknown-locale", "warning", "a locale CLDR does not know: formats fall back"),
         Check("trace-id-template", "error", "a TraceId that carries template data"),
         Check("no-audience", "warning", "no audience to render: only static checks ran"),
         Check("audience-invalid", "error", "the audience cannot be read or does not exist"),
