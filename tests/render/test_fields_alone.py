@@ -123,7 +123,9 @@ CORPUS: dict[str, dict[str, Any]] = {
     "macros belong to their field": {
         "TitleOverride": "{% macro hi(n) %}Hi {{ n }}{% endmacro %}{{ hi(user.first_name) }}\n",
         "BodyOverride": "{{ hi is defined }}",
-        "Context": {"c": "{% macro hi() %}{{ caller() }}!{% endmacro %}{% call hi() %}x{% endcall %}"},
+        "Context": {
+            "c": "{% macro hi() %}{{ caller() }}!{% endmacro %}{% call hi() %}x{% endcall %}"
+        },
     },
     "whitespace control at the edges": {
         "TitleOverride": "  {%- if true -%}  yes  {%- endif -%}  \n",
