@@ -207,7 +207,7 @@ def test_cli_text_shows_what_is_wrong(tmp_path):
 def test_cli_json_is_a_list_of_users(tmp_path):
     result = invoke(tmp_path, "--format", "json", "--channel", "sms")
     assert result.exit_code == 0, result.output
-    data = json.loads(result.stdout)
+    data = json.loads(result.stdout)["users"]
     assert [(user["user_id"], list(user["channels"])) for user in data] == [
         ("u-1", ["SMS"]),
         ("u-2", ["SMS"]),

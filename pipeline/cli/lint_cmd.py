@@ -83,8 +83,13 @@ def lint_command(
         now=parse_now(now),
     )
     if output_format is LintFormat.json:
-        findings = [finding.to_json() for finding in report.findings]
-        typer.echo(json.dumps(findings, ensure_ascii=False, indent=2))
+        document = {
+            "findings": [finding.to_json() for finding in report.findings],
+            "messages": [message.to_json() for message in report.messages],
+            "errors": report.errors,
+            "warnings": report.warnings,
+        }
+        typer.echo(json.dumps(document, ensure_ascii=False, indent=2))
         typer.echo(_summary(report, strict), err=True)
     elif output_format is LintFormat.github:
         for finding in report.findings:
@@ -110,7 +115,9 @@ def _summary(report: LintReport, strict: bool) -> str:
     text += f", {ignored} ignored by lint: ignore)" if ignored else ")"
     if strict and report.warnings and not report.errors:
         text += "; --strict: warnings fail"
-    return text
+    # What each message's SMS costs, by encoding: "order_shipped: SMS: 37 parts for ...".
+    costs = [f"{m.name}: {m.sms.describe()}" for m in report.messages if m.sms is not None]
+    return "\n".join([*costs, text])
 
 
 def _plural(count: int, word: str) -> str:

@@ -26,7 +26,8 @@ from pipeline.cli.options import (
     parse_vars,
 )
 from pipeline.pinpoint.delivery import Delivered
-from pipeline.review.preview import UserPreview, preview_message
+from pipeline.pinpoint.sms import SmsTotals, character_name
+from pipeline.review.preview import UserPreview, count_sms, preview_message
 
 
 class PreviewFormat(StrEnum):
@@ -81,25 +82,37 @@ def preview_command(
         users=user or (),
         channels=channel or (),
     )
+    totals = SmsTotals()
     if output_format is PreviewFormat.json:
-        _write_json(previews, sys.stdout)
+        _write_json(previews, totals, sys.stdout)
     else:
         console = Console(highlight=False)
         for preview in previews:
+            count_sms(totals, preview)
             for delivered in preview.deliveries:
                 console.print(_panel(preview, delivered))
+        if totals.total_users:
+            console.print(Text(totals.describe()))
 
 
-def _write_json(previews: Iterable[UserPreview], stream: TextIO) -> None:
-    """A JSON list written one user per line, so memory stays flat for any audience."""
+def _write_json(previews: Iterable[UserPreview], totals: SmsTotals, stream: TextIO) -> None:
+    """``{"users": [...], "sms": {...}}``, one user per line, so memory stays flat."""
     # Each value is a fresh tree of dicts and lists: no cycle to look for.
     encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
     encode = encoder.encode
-    separator = "[\n"
+    stream.write('{"users":[')
+    separator = "\n"
     for preview in previews:
-        stream.write(separator + encode(preview.to_json()))
+        count_sms(totals, preview)
+        stream.write(separator + _one_line(encode(preview.to_json())))
         separator = ",\n"
-    stream.write("[]\n" if separator == "[\n" else "\n]\n")
+    sms = totals.to_json() if totals.total_users else None
+    stream.write(("\n" if separator == ",\n" else "") + '],\n"sms":' + encode(sms) + "}\n")
+
+
+def _one_line(text: str) -> str:
+    """JSON text that splits into lines only where it is written to (see api.encode_request)."""
+    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
 def _panel(preview: UserPreview, delivered: Delivered) -> Panel:
@@ -123,7 +136,7 @@ def _panel(preview: UserPreview, delivered: Delivered) -> Panel:
             line.append(f" · over AWS's {sms.limit:,}-unit limit", style="bold red")
         grid.add_row("SMS", line)
         if sms.ucs2_characters:
-            forced = ", ".join(f"{c} U+{ord(c):04X}" for c in sms.ucs2_characters)
+            forced = ", ".join(character_name(c) for c in sms.ucs2_characters)
             grid.add_row("", Text(f"UCS-2 because of {forced}", style="yellow"))
     if delivered.payload_limit is not None and delivered.payload_bytes is not None:
         size = Text(f"{delivered.payload_bytes:,} / {delivered.payload_limit:,} bytes")

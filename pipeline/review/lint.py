@@ -23,10 +23,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from pipeline.audience import load_audience
 from pipeline.errors import AudienceError, InputError, MessageError
 from pipeline.message import Message, load_message
+from pipeline.pinpoint.sms import SmsTotals
 from pipeline.project import (
     message_folders,
     message_name,
@@ -64,6 +66,17 @@ class MessageLint:
     users: int
     findings: tuple[Finding, ...]
     ignored: int  # findings dropped by the message's lint: {ignore: [...]}
+    sms: SmsTotals | None = None  # the SMS parts of every user rendered, if any gets one
+
+    def to_json(self) -> dict[str, Any]:
+        """What was linted, as plain JSON values (the findings are listed on their own)."""
+        return {
+            "message_name": self.name,
+            "audience": str(self.audience) if self.audience is not None else None,
+            "users": self.users,
+            "ignored": self.ignored,
+            "sms": self.sms.to_json() if self.sms is not None else None,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +202,8 @@ def _lint(
         _check_locales(message, None, checks, found)
     findings = found.findings(ignore=settings.ignore)
     ignored = len(found.findings()) - len(findings)
-    return MessageLint(message.name, message.path, audience, users, tuple(findings), ignored)
+    sms = checks.sms if checks.sms.total_users else None
+    return MessageLint(message.name, message.path, audience, users, tuple(findings), ignored, sms)
 
 
 def _declared_audience(root: Path, message: Message, found: FindingCollector) -> Path | None:
@@ -228,6 +242,7 @@ def _check_users(
         found.add_error("audience-invalid", error)
     _check_translations(message, checks, found)
     _check_locales(message, audience, checks, found)
+    checks.sms_text_costs.report(found)
     return count
 
 

@@ -52,6 +52,7 @@ CHECKS: Final = {
         Check("sms-parts", "error", "an SMS over the message's part budget (default 3)"),
         Check("sms-too-long", "error", "an SMS over AWS's 1,530 GSM-7 / 630 UCS-2 limit"),
         Check("sms-ucs2", "warning", "users whose data alone switches a GSM-7 SMS to UCS-2"),
+        Check("sms-ucs2-text", "warning", "the message's own SMS text forces UCS-2 on everyone"),
         Check("push-payload", "error", "a push payload over the service's limit"),
         Check("missing-translation", "warning", "translations exist, but not for a locale used"),
         Check("unknown-locale", "warning", "a locale CLDR does not know: formats fall back"),
