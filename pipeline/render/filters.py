@@ -55,11 +55,9 @@ class LocaleFormats:
         self.cldr = cldr_locale(locale)
         self.locale = self.cldr.babel
         self.scope: Mapping[str, Any] = {}
-        self._numbers: dict[
-            tuple[str, Any], tuple[numbers.NumberPattern, IntegerFormat | None]
-        ] = {}
-        self._moments: dict[tuple[str, Any], dates.DateTimePattern] = {}
-        self._currencies: dict[Any, tuple[str, int]] = {}
+        self._numbers: dict[tuple[str, int | None], _NumberFormat] = {}
+        self._moments: dict[tuple[str, str | None], dates.DateTimePattern] = {}
+        self._currencies: dict[str | None, tuple[str, int]] = {}
         self._zones: dict[Any, tzinfo] = {}
 
     def bind(self, scope: Mapping[str, Any]) -> None:
@@ -84,8 +82,8 @@ class LocaleFormats:
 
         ``number(2)`` gives exactly two decimals; without, up to the locale's (3).
         """
-        pattern, integers = self._numbers.get(("decimal", decimals)) or self._number_pattern(
-            "decimal", decimals
+        pattern, integers = self._numbers.get(("decimal", _whole(decimals))) or (
+            self._number_pattern("decimal", decimals)
         )
         if integers is not None and type(value) is int:
             return integers.format(value)
@@ -93,14 +91,14 @@ class LocaleFormats:
 
     def format_percent(self, value: Any, decimals: int = 0) -> str:
         """A share as a percentage: ``{{ 0.125 | percent }}`` is 13%, ``percent(1)`` 12.5%."""
-        pattern, _ = self._numbers.get(("percent", decimals)) or self._number_pattern(
-            "percent", decimals
+        pattern, _ = self._numbers.get(("percent", _whole(decimals))) or (
+            self._number_pattern("percent", decimals)
         )
         return apply_number(pattern, to_decimal(value, "percent"), self.locale)
 
     def format_currency(self, value: Any, code: Any) -> str:
         """An amount of money: ``{{ 1250.5 | currency('EUR') }}`` is €1,250.50 (en)."""
-        currency, digits = self._currencies.get(code) or self._currency(code)
+        currency, digits = self._currencies.get(_text(code)) or self._currency(code)
         pattern, _ = self._numbers.get(("currency", None)) or self._number_pattern("currency", None)
         return apply_number(pattern, to_decimal(value, "currency"), self.locale, currency, digits)
 
@@ -156,7 +154,7 @@ class LocaleFormats:
                 return moment.strftime(format)
             except ValueError as exc:
                 raise FilterError(f"{kind}: {format!r} is not a strftime format: {exc}") from exc
-        pattern = self._moments.get((kind, format)) or self._moment_pattern(kind, format)
+        pattern = self._moments.get((kind, _text(format))) or self._moment_pattern(kind, format)
         try:
             text: str = pattern.apply(moment, self.locale)
             return text
@@ -211,3 +209,13 @@ class LocaleFormats:
         if zone is None:
             zone = self._zones[name] = time_zone(name)
         return zone
+
+
+def _whole(value: Any) -> int | None:
+    """``decimals`` as a cache key: unhashable or wrong types map to -1, never cached."""
+    return value if value is None or type(value) is int else -1
+
+
+def _text(value: Any) -> str | None:
+    """A currency code or a format as a cache key: None (never cached) unless text."""
+    return value if type(value) is str else None

@@ -243,6 +243,10 @@ def test_an_unknown_locale_formats_as_its_language_then_english(tmp_path):
             {},
             r"number: decimals must be a whole number from 0 to 20, not '2'",
         ),
+        # A good call first: what it caches must not answer for the bad one.
+        ("{{ 5 | number }}{{ 5 | number([2]) }}", {}, r"number: decimals must be .*, not \[2\]"),
+        ("{{ now | date('') }}{{ now | date(['x']) }}", {}, r"date: the format must be text"),
+        ("{{ 1 | currency('EUR') }}{{ 1 | currency(['EUR']) }}", {}, r"currency: \['EUR'\] is not"),
         (
             "{{ user.v | date }}",
             {"v": "next week"},
