@@ -92,7 +92,7 @@ def preview_command(
             for delivered in preview.deliveries:
                 console.print(_panel(preview, delivered))
         if totals.total_users:
-            console.print(Text(totals.describe()))
+            console.print(Text(totals.describe()), soft_wrap=True)
 
 
 def _write_json(previews: Iterable[UserPreview], totals: SmsTotals, stream: TextIO) -> None:
