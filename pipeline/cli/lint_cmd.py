@@ -44,8 +44,9 @@ def lint_command(
         LintFormat,
         typer.Option(
             "--format",
-            help="text: 'file:line: severity check: message'. json: a list of findings. "
-            "github: workflow annotations (::error file=...,line=...::...).",
+            help="text: 'file:line: severity check: message', then each message's SMS "
+            "parts. json: an object with the findings, and per message its users and SMS "
+            "parts. github: workflow annotations (::error file=...,line=...::...).",
         ),
     ] = LintFormat.text,
     strict: Annotated[
@@ -63,8 +64,10 @@ def lint_command(
     Renders every user of the audience and reports Jinja errors, undefined values
     and the users they fail for, undeclared or unused substitutions, leftover
     {{ }} placeholders, unknown fields, hidden bodies, missing URLs, bad
-    RawContent, SMS parts and encoding, push payload sizes, missing translations
-    and templated TraceIds. See every check with --list-checks.
+    RawContent, SMS parts and encoding (and the message's own characters that
+    force UCS-2), push payload sizes, missing translations, locales CLDR does
+    not know and templated TraceIds. See every check with --list-checks. Prints
+    the SMS parts each message costs the audience, by encoding.
 
     Exit status: 0 without errors; 1 with errors, or with warnings and --strict;
     2 when a message or the audience given does not exist. In message.yaml,

@@ -57,8 +57,8 @@ def preview_command(
         PreviewFormat,
         typer.Option(
             "--format",
-            help="text: one block per user and channel. json: a list with one object per "
-            "user, its channels under 'channels'.",
+            help="text: one block per user and channel, then the SMS parts in all. json: "
+            "{users: [one object per user, its channels under 'channels'], sms: totals}.",
         ),
     ] = PreviewFormat.text,
     root: RootOpt = Path(),
@@ -70,8 +70,9 @@ def preview_command(
     Pinpoint's rules are applied: the block that serves each channel,
     BodyOverride and TitleOverride, {{Name}} placeholders filled from
     Substitutions, RawContent first. SMS shows its encoding, length and parts
-    (and the characters that forced UCS-2); push shows its payload size against
-    the service's limit. No network, no credentials.
+    (and the characters that forced UCS-2), and the last line the parts of every
+    user's SMS, by encoding; push shows its payload size against the service's
+    limit. No network, no credentials.
     """
     previews = preview_message(
         message,
