@@ -131,7 +131,11 @@ CORPUS: dict[str, dict[str, Any]] = {
         "TitleOverride": "  {%- if true -%}  yes  {%- endif -%}  \n",
         "BodyOverride": "{{ user.first_name -}}   \n",
         "Substitutions": {"A": "\n  {{- user.first_name }}", "B": "a \t", "C": "{{ 'x' -}}\n\n"},
-        "Context": {"d": "{%- for i in range(2) -%}\n{{ i }}\n{%- endfor %}\n"},
+        "Context": {
+            "d": "{%- for i in range(2) -%}\n{{ i }}\n{%- endfor %}\n",
+            "e": "{{ '  padded  ' | trim }}  \n",
+            "f": "{% filter trim %}  {{ user.first_name }}  \n{% endfilter %}\n",
+        },
     },
     "loops, namespaces and raw text": {
         "TitleOverride": "{% for i in range(2) %}{% set y = i %}{{ y }}{% endfor %}{{ y | default('-') }}",
