@@ -141,8 +141,14 @@ def to_json(value: Any) -> str:
 
 
 def encode_request(request: ApiRequest) -> str:
-    """The canonical JSON text of one request: compact, UTF-8, keys in the order built.
+    r"""The canonical JSON text of one request: compact, UTF-8, keys in the order built.
 
     Deterministic for the same request, so the same inputs give byte-identical output.
+    U+2028 and U+2029 are written as ``\u2028`` and ``\u2029``: they are valid inside JSON
+    strings, but readers that split lines (Python's ``str.splitlines``, many editors and
+    log tools) end a line at them, and a request must stay one line of JSON Lines.
     """
-    return _COMPACT_JSON.encode(request)
+    text = _COMPACT_JSON.encode(request)
+    if "\u2028" in text or "\u2029" in text:
+        text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return text

@@ -26,8 +26,9 @@ from pipeline.cli.options import (
 )
 from pipeline.errors import InputError
 from pipeline.pinpoint.delivery import Delivered
+from pipeline.pinpoint.sms import SmsTotals, character_name
 from pipeline.review.html.preview_site import write_preview_site
-from pipeline.review.preview import UserPreview, preview_message
+from pipeline.review.preview import UserPreview, count_sms, preview_message
 
 # Commands of this module; pipeline.cli loads it when one of them is invoked.
 commands = typer.Typer(pretty_exceptions_show_locals=False, add_completion=False)
@@ -62,9 +63,10 @@ def preview_command(
         PreviewFormat,
         typer.Option(
             "--format",
-            help="text (a block per user and channel), json (an array with one user per "
-            "line) or html (device mock-ups of the first user of each locale and each "
-            "--user, written to -o DIR).",
+            help="text: one block per user and channel, then the SMS parts in all. json: "
+            "{users: [one object per user, its channels under 'channels'], sms: totals}. "
+            "html: device mock-ups of the first user of each locale and each --user, "
+            "written to -o DIR.",
         ),
     ] = PreviewFormat.text,
     output: Annotated[
@@ -84,8 +86,9 @@ def preview_command(
     Pinpoint's rules are applied: the block that serves each channel,
     BodyOverride and TitleOverride, {{Name}} placeholders filled from
     Substitutions, RawContent first. SMS shows its encoding, length and parts
-    (and the characters that forced UCS-2); push shows its payload size against
-    the service's limit. No network, no credentials.
+    (and the characters that forced UCS-2), and the last line the parts of every
+    user's SMS, by encoding; push shows its payload size against the service's
+    limit. No network, no credentials.
     """
     if output_format is PreviewFormat.html or output is not None:
         _write_site(output_format, output, message, audience, root, var, now, user, channel)
@@ -99,13 +102,17 @@ def preview_command(
         users=user or (),
         channels=channel or (),
     )
+    totals = SmsTotals()
     if output_format is PreviewFormat.json:
-        _write_json(previews, sys.stdout)
+        _write_json(previews, totals, sys.stdout)
     else:
         console = Console(highlight=False)
         for preview in previews:
+            count_sms(totals, preview)
             for delivered in preview.deliveries:
                 console.print(_panel(preview, delivered))
+        if totals.total_users:
+            console.print(Text(totals.describe()), soft_wrap=True)
 
 
 def _write_site(
@@ -137,16 +144,24 @@ def _write_site(
     typer.echo(f"Wrote {output / 'index.html'}", err=True)
 
 
-def _write_json(previews: Iterable[UserPreview], stream: TextIO) -> None:
-    """A JSON list written one user per line, so memory stays flat for any audience."""
+def _write_json(previews: Iterable[UserPreview], totals: SmsTotals, stream: TextIO) -> None:
+    """``{"users": [...], "sms": {...}}``, one user per line, so memory stays flat."""
     # Each value is a fresh tree of dicts and lists: no cycle to look for.
     encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
     encode = encoder.encode
-    separator = "[\n"
+    stream.write('{"users":[')
+    separator = "\n"
     for preview in previews:
-        stream.write(separator + encode(preview.to_json()))
+        count_sms(totals, preview)
+        stream.write(separator + _one_line(encode(preview.to_json())))
         separator = ",\n"
-    stream.write("[]\n" if separator == "[\n" else "\n]\n")
+    sms = totals.to_json() if totals.total_users else None
+    stream.write(("\n" if separator == ",\n" else "") + '],\n"sms":' + encode(sms) + "}\n")
+
+
+def _one_line(text: str) -> str:
+    """JSON text that splits into lines only where it is written to (see api.encode_request)."""
+    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
 def _panel(preview: UserPreview, delivered: Delivered) -> Panel:
@@ -170,7 +185,7 @@ def _panel(preview: UserPreview, delivered: Delivered) -> Panel:
             line.append(f" · over AWS's {sms.limit:,}-unit limit", style="bold red")
         grid.add_row("SMS", line)
         if sms.ucs2_characters:
-            forced = ", ".join(f"{c} U+{ord(c):04X}" for c in sms.ucs2_characters)
+            forced = ", ".join(character_name(c) for c in sms.ucs2_characters)
             grid.add_row("", Text(f"UCS-2 because of {forced}", style="yellow"))
     if delivered.payload_limit is not None and delivered.payload_bytes is not None:
         size = Text(f"{delivered.payload_bytes:,} / {delivered.payload_limit:,} bytes")

@@ -101,14 +101,19 @@ def template_scope(
     locale: str | None,
     now: datetime,
 ) -> dict[str, Any]:
-    """What every template of a locale sees, ``user`` aside."""
-    return {
+    """What every template of a locale sees, ``user`` aside (set per user).
+
+    The environment's date filters read the user's ``time_zone`` from this scope.
+    """
+    scope = {
         **environment.globals,
         "vars": dict(variables),
         "locale": locale,
         "now": now,
         "message": message.name,
     }
+    environment.formats.bind(scope)
+    return scope
 
 
 # Called with the place and the error of a field that fails; the field becomes None.

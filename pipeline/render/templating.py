@@ -2,8 +2,10 @@
 
 One environment per locale: its loader resolves ``body.j2`` for ``fr-CA`` to the first of
 ``body.fr-CA.j2``, ``body.fr.j2`` and ``body.j2`` that exists next to it, so authors
-translate a message by adding a file. Jinja caches loaded templates per environment,
-which is why the locale belongs to the environment and not to each lookup.
+translate a message by adding a file, and its filters (``number``, ``currency``,
+``percent``, ``date``, ``time``, ``datetime``) format in that locale. Jinja caches loaded
+templates per environment, which is why the locale belongs to the environment and not to
+each lookup, and why no filter looks the locale up per user.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from __future__ import annotations
 import re
 import traceback
 from collections.abc import Callable
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from pipeline.errors import (
     UndefinedValueError,
     UserInBlockError,
 )
+from pipeline.render.filters import FilterError, LocaleFormats
 
 SUBSTITUTION_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 
@@ -89,7 +91,11 @@ class PipelineEnvironment(SandboxedEnvironment):
     Jinja tries ``getattr`` first and falls back to the key, which raises and catches an
     AttributeError for every ``user.first_name`` (the bulk of per-user work). User data
     is plain dicts, whose keys are what authors mean, so keys are looked up first.
+
+    ``formats`` holds the locale's number and date filters (see ``filters``).
     """
+
+    formats: LocaleFormats
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         """Look up ``obj.attribute`` in a template: keys of plain dicts first."""
@@ -110,20 +116,6 @@ def sub(name: str) -> str:
     return "{{" + name + "}}"
 
 
-def format_date(value: Any, pattern: str = "%Y-%m-%d") -> str:
-    """``{{ now | date('%d %B') }}``: format a datetime, a date or an ISO 8601 string."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if not isinstance(value, date):
-        raise jinja2.TemplateRuntimeError(f"date: {value!r} is not a date")
-    return value.strftime(pattern)
-
-
-def format_number(value: Any, decimals: int = 0) -> str:
-    """``{{ 12345.6 | number }}`` -> ``12,346``: thousands separators, fixed decimals."""
-    return f"{float(value):,.{decimals}f}"
-
-
 def make_environment(templates: Path, locale: str | None) -> PipelineEnvironment:
     """The environment for one locale: everything a template can reach is under templates/."""
     environment = PipelineEnvironment(
@@ -134,8 +126,8 @@ def make_environment(templates: Path, locale: str | None) -> PipelineEnvironment
         cache_size=-1,
     )
     environment.globals["sub"] = sub
-    environment.filters["date"] = format_date
-    environment.filters["number"] = format_number
+    environment.formats = LocaleFormats(locale)
+    environment.formats.install(environment)
     return environment
 
 
@@ -206,6 +198,15 @@ def template_error(
             field=field,
             user_id=user_id,
             fix="check the spelling, or give a fallback with | default('...')",
+        )
+    if isinstance(exc, FilterError):
+        return TemplateError(
+            str(exc.message),
+            path=where_path,
+            line=where_line,
+            field=field,
+            user_id=user_id,
+            fix=exc.fix,
         )
     if isinstance(exc, jinja2.exceptions.SecurityError):
         return TemplateError(

@@ -3,7 +3,8 @@
 Users are rendered exactly as ``render`` renders them; each user's request is then read
 the way Pinpoint reads it (``delivery.deliver``): the block chosen for the channel, the
 per-user overrides, ``{{Name}}`` placeholders filled, RawContent first. Each user is
-rendered once, whatever the number of channels.
+rendered once, whatever the number of channels. ``count_sms`` totals the SMS parts an
+audience is billed, by encoding, as the previews go by.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pipeline.errors import InputError
 from pipeline.message import load_message
 from pipeline.pinpoint.channels import CHANNELS, channels_of
 from pipeline.pinpoint.delivery import Delivered, deliver
+from pipeline.pinpoint.sms import SmsTotals
 from pipeline.project import resolve_audience, resolve_message, templates_root
 from pipeline.render.renderer import MessageRenderer
 
@@ -41,6 +43,13 @@ class UserPreview:
             "locale": self.locale,
             "channels": {d.channel: delivered_json(d) for d in self.deliveries},
         }
+
+
+def count_sms(totals: SmsTotals, preview: UserPreview) -> None:
+    """Add the SMS a user gets, if one was previewed, to the audience's totals."""
+    for delivered in preview.deliveries:
+        if delivered.sms is not None:
+            totals.add(delivered.sms)
 
 
 def delivered_json(delivered: Delivered) -> dict[str, Any]:

@@ -51,16 +51,17 @@ def test_cli_text_shows_what_is_wrong(tmp_path):
 def test_cli_json_is_a_list_of_users(tmp_path):
     result = invoke(tmp_path, "--format", "json", "--channel", "sms")
     assert result.exit_code == 0, result.output
-    data = json.loads(result.stdout)
+    data = json.loads(result.stdout)["users"]
     assert [(user["user_id"], list(user["channels"])) for user in data] == [
         ("u-1", ["SMS"]),
         ("u-2", ["SMS"]),
     ]
     assert data[1]["channels"]["SMS"]["body"] == "Zoë, it’s shipped"
-    # As documented: an array with one user per line, between the brackets' own lines.
+    # As documented: {"users": [...], "sms": ...}, one user per line, streamed.
     lines = result.stdout.splitlines()
-    assert (lines[0], lines[-1], len(lines)) == ("[", "]", 4)
-    assert [json.loads(line.rstrip(",")) for line in lines[1:-1]] == data
+    assert (lines[0], lines[-2], len(lines)) == ('{"users":[', "],", 5)
+    assert lines[-1].startswith('"sms":')
+    assert [json.loads(line.rstrip(",")) for line in lines[1:-2]] == data
 
 
 def test_cli_unknown_user_is_a_one_line_error(tmp_path):

@@ -1,15 +1,12 @@
 """The Jinja environment: translations found by locale, includes across messages, the sandbox, no
 way out of templates/, the date and number filters, sub()."""
 
-from datetime import UTC, date, datetime
 
 import jinja2
 import pytest
 
 from pipeline.errors import TemplateError
 from pipeline.render.templating import (
-    format_date,
-    format_number,
     locale_chain,
     localized_names,
     make_environment,
@@ -130,29 +127,7 @@ def test_user_attributes_are_keys_before_dict_methods(tmp_path):
     assert users_of(render(root))["u-1"]["BodyOverride"] == "3 front door Ana"
 
 
-@pytest.mark.parametrize(
-    ("value", "pattern", "text"),
-    [
-        (datetime(2026, 11, 26, 9, 0, tzinfo=UTC), "%d %B", "26 November"),
-        (date(2026, 1, 5), None, "2026-01-05"),
-        ("2026-03-01T08:00:00+00:00", "%H:%M", "08:00"),
-    ],
-)
-def test_the_date_filter(value, pattern, text):
-    assert (format_date(value) if pattern is None else format_date(value, pattern)) == text
-
-
-def test_the_date_filter_refuses_what_is_not_a_date():
-    with pytest.raises(jinja2.TemplateRuntimeError, match="is not a date"):
-        format_date(12)
-
-
-@pytest.mark.parametrize(
-    ("value", "decimals", "text"),
-    [(12345, 0, "12,345"), (12345.6, 0, "12,346"), ("1234.5", 2, "1,234.50"), (7, 0, "7")],
-)
-def test_the_number_filter(value, decimals, text):
-    assert format_number(value, decimals) == text
+# The date and number filters are Babel's now: tests/render/test_filters.py.
 
 
 @pytest.mark.parametrize("name", ["Name", "first_name", "User.UserAttributes.x-1"])

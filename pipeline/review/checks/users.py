@@ -29,16 +29,13 @@ from pipeline.errors import (
 from pipeline.message import Message
 from pipeline.pinpoint.channels import channels_of
 from pipeline.pinpoint.delivery import deliver
+from pipeline.pinpoint.sms import SmsTotals
 from pipeline.render.peruser import PerUserTemplate, compile_field, dotted
 from pipeline.render.renderer import render_envelope, template_scope
 from pipeline.render.templating import PipelineEnvironment, make_environment, template_error
 from pipeline.review.checks.findings import USER_SAMPLE, FindingCollector, Key
-from pipeline.review.checks.received import (
-    DeliveryChecks,
-    check_envelope,
-    json_error,
-    sms_template_is_gsm,
-)
+from pipeline.review.checks.received import DeliveryChecks, check_envelope, json_error
+from pipeline.review.checks.sms_text import SmsText, SmsTextCosts, sms_text
 from pipeline.review.checks.static import LintSettings
 from pipeline.review.checks.templates import TemplateScan
 from pipeline.yamlfile import YamlPath
@@ -62,7 +59,7 @@ class LocaleState:
     per_user: PerUserTemplate | None  # None when a PerUser field does not compile
     fields: list[tuple[YamlPath, jinja2.Template]]  # the PerUser fields that compile
     shared: list[Key] = field(default_factory=list)  # findings every user here has
-    sms_template_gsm: bool = False
+    sms_text: SmsText = field(default_factory=SmsText)
     users: list[str] = field(default_factory=list)  # the first few, for findings
     user_count: int = 0
 
@@ -90,6 +87,8 @@ class UserChecks:
         self.deliveries = DeliveryChecks(message, scan=scan, settings=settings, found=found)
         self.channels = channels_of(message.configuration)
         self.locales: dict[str | None, LocaleState] = {}
+        self.sms = SmsTotals()  # the parts of every user's SMS, by encoding
+        self.sms_text_costs = SmsTextCosts()
 
     def locale(self, locale: str | None) -> LocaleState:
         """The compiled state of a locale, built the first time it is asked for."""
@@ -126,9 +125,15 @@ class UserChecks:
         configuration: EndpointSendConfiguration,
     ) -> None:
         request = {**envelope, "Users": {user.id: configuration}}
-        check, gsm = self.deliveries.check, state.sms_template_gsm
+        check, text = self.deliveries.check, state.sms_text
         for channel in self.channels:
-            check(deliver(request, user.id, channel), user.id, configuration, sms_template_gsm=gsm)
+            delivered = deliver(request, user.id, channel)
+            check(delivered, user.id, configuration, sms_template_gsm=text.gsm)
+            sms = delivered.sms
+            if sms is not None and not delivered.raw and delivered.body is not None:
+                self.sms.add(sms)
+                if text.reported and sms.encoding == "UCS-2":
+                    self.sms_text_costs.add(text, user.id, sms, delivered.body)
 
     # --- compiling a locale ------------------------------------------------------------
 
@@ -143,8 +148,8 @@ class UserChecks:
         except TemplateError:
             per_user = None  # each field is compiled alone below, to report every error
         fields = self._per_user_fields(environment, per_user)
-        gsm = sms_template_is_gsm(self.message, self.scan, locale, self.variables)
-        return LocaleState(scope, envelope if complete else None, per_user, fields, shared, gsm)
+        text = sms_text(self.message, self.scan, locale, self.variables)
+        return LocaleState(scope, envelope if complete else None, per_user, fields, shared, text)
 
     def _per_user_fields(
         self, environment: PipelineEnvironment, per_user: PerUserTemplate | None
