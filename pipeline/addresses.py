@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from difflib import get_close_matches
 from typing import Any, Final
 
-from pipeline.errors import AddressError
+from pipeline.errors import InputError
 from pipeline.idindex import IdIndex
 from pipeline.pinpoint.channels import ENDPOINT_CHANNELS
 from pipeline.pinpoint.limits import MAX_RECIPIENTS_PER_REQUEST
@@ -34,8 +34,8 @@ CSV_PREFIX: Final = "addresses."
 MAX_ADDRESSES_PER_USER: Final = MAX_RECIPIENTS_PER_REQUEST
 EXAMPLE: Final = "addresses: {SMS: '+15550100001', APNS: [token1, token2]}"
 
-# Builds the error for this user's addresses: fail(what, fix).
-Fail = Callable[[str, str], AddressError]
+# Builds the error for a place: fail(what, fix); an AddressError for an audience's users.
+Fail = Callable[[str, str], InputError]
 
 
 def read_addresses(value: Any, fail: Fail) -> tuple[Address, ...]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -32,6 +33,23 @@ RootOpt = Annotated[
 VarOpt = Annotated[
     list[str] | None,
     typer.Option("--var", help="Override a message variable: KEY=VALUE (repeatable)."),
+]
+
+
+class Api(StrEnum):
+    """The send API: its values are ``pipeline.api.APIS`` (not imported here: botocore)."""
+
+    send_users_messages = "send-users-messages"
+    send_messages = "send-messages"
+
+
+ApiOpt = Annotated[
+    Api,
+    typer.Option(
+        "--api",
+        help="send-users-messages: to user ids, through their Pinpoint endpoints. "
+        "send-messages: to the addresses the audience lists (addresses: in each user).",
+    ),
 ]
 NowOpt = Annotated[
     str | None,

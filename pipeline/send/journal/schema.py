@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Final
 
 SCHEMA: Final = """
@@ -23,7 +24,9 @@ CREATE TABLE IF NOT EXISTS runs (
     host TEXT,
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
-    finished_at TEXT
+    finished_at TEXT,
+    api TEXT NOT NULL DEFAULT 'send-users-messages',
+    purpose TEXT NOT NULL DEFAULT 'send'
 );
 CREATE INDEX IF NOT EXISTS runs_by_content ON runs (content_hash, target);
 CREATE TABLE IF NOT EXISTS requests (
@@ -56,5 +59,20 @@ CREATE INDEX IF NOT EXISTS answers_by_run ON answers (run_id, origin);
 
 RUN_COLUMNS: Final = (
     "id, message, audience, application_id, target, region, root, git_commit, content_hash,"
-    " requests, users, status, error, pid, host, created_at, updated_at, finished_at"
+    " requests, users, status, error, pid, host, created_at, updated_at, finished_at, api,"
+    " purpose"
 )
+# Columns added to ``runs`` since its first version: a journal written before them gets
+# them on opening, with the value every older run had.
+ADDED_RUN_COLUMNS: Final = (
+    ("api", "TEXT NOT NULL DEFAULT 'send-users-messages'"),
+    ("purpose", "TEXT NOT NULL DEFAULT 'send'"),
+)
+
+
+def add_columns(db: sqlite3.Connection) -> None:
+    """Give a journal written by an older version the columns added since (in a transaction)."""
+    present = {row[1] for row in db.execute("PRAGMA table_info(runs)")}
+    for name, definition in ADDED_RUN_COLUMNS:
+        if name not in present:
+            db.execute(f"ALTER TABLE runs ADD COLUMN {name} {definition}")
