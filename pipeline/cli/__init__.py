@@ -26,6 +26,10 @@ from pipeline.errors import PipelineError
 COMMANDS = {
     "render": ("render_cmd", "Render MESSAGE for every user of AUDIENCE into API requests."),
     "send": ("send_cmd", "Render MESSAGE for AUDIENCE and send it through Pinpoint."),
+    "test-send": (
+        "testsend_cmd",
+        "Send MESSAGE to your own addresses as users of AUDIENCE get it.",
+    ),
     "runs": ("send_cmd", "List the runs of the journal, newest first."),
     "report": ("send_cmd", "Show one run: its outcome by delivery status and the unknowns."),
     "sandbox": ("sandbox_cmd", "Run a local Pinpoint endpoint until Ctrl-C."),

@@ -44,8 +44,9 @@ def loaded_after(args: list[str]) -> list[str]:
         ["--help"],
         ["render", "order_shipped", "beta_testers", "--app-id", "x", "--now", "2026-01-01T00:00:00Z"],
         ["lint", "order_shipped"],
+        ["render", "order_shipped", "beta_devices", "--app-id", "x", "--api", "send-messages"],
     ],
-    ids=["help", "render", "lint"],
+    ids=["help", "render", "lint", "render-send-messages"],
 )
 def test_offline_commands_do_not_import_boto3(args: list[str]) -> None:
     assert loaded_after(args) == []
@@ -54,6 +55,7 @@ def test_offline_commands_do_not_import_boto3(args: list[str]) -> None:
 def test_send_does_import_boto3() -> None:
     # The probe can see boto3: without this, an empty list above would prove nothing.
     assert "boto3" in loaded_after(["send", "--help"])
+    assert "boto3" in loaded_after(["test-send", "--help"])
 
 
 def test_each_summary_in_the_root_help_is_its_commands_own() -> None:
