@@ -70,9 +70,10 @@ def test_send_command(
 ) -> None:
     """Send MESSAGE to your own addresses as users of AUDIENCE get it.
 
-    A test before a campaign: each chosen user's message goes to every --to address through SendMessages, exactly
-    as the campaign would render it. The run is journaled as a test: never refused as a
-    duplicate, never counted as the campaign sent. Exit codes as for `pipeline send`.
+    A test before a campaign: each chosen user's message goes to every --to address
+    through SendMessages, exactly as the campaign renders it. The run is journaled as a
+    test: never refused as a duplicate, never counted as the campaign sent. Exit codes as
+    for `pipeline send`.
     """
     recipients = [parse_recipient(text) for text in to]
     variables, clock = parse_vars(var), parse_now(now)
