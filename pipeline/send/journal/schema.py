@@ -1,8 +1,9 @@
-"""The journal's SQLite schema and its two larger queries."""
+"""The journal's SQLite schema, its two larger queries, and how a connection is set up."""
 
 from __future__ import annotations
 
 import sqlite3
+import time
 from typing import Final
 
 SCHEMA: Final = """
@@ -76,3 +77,21 @@ def add_columns(db: sqlite3.Connection) -> None:
     for name, definition in ADDED_RUN_COLUMNS:
         if name not in present:
             db.execute(f"ALTER TABLE runs ADD COLUMN {name} {definition}")
+
+
+def use_wal(db: sqlite3.Connection, *, patience: float = 10.0) -> None:
+    """Put the database in WAL mode, waiting (as long as for any lock) for other processes.
+
+    SQLite answers a switch to WAL that meets another connection's lock with "database is
+    locked" at once, without its busy handler: two sends started together on a new
+    journal would make one of them fail. The switch is retried instead.
+    """
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.005)

@@ -35,7 +35,7 @@ from pipeline.send.journal.records import (
     duplicate_error,
 )
 from pipeline.send.journal.rendered import answer_unaddressed, stored
-from pipeline.send.journal.schema import RUN_COLUMNS, SCHEMA, add_columns
+from pipeline.send.journal.schema import RUN_COLUMNS, SCHEMA, add_columns, use_wal
 
 # A run counts as sent once one of its requests left: the unaddressed users of a
 # SendMessages run are answered from the start, but nothing was sent to them.
@@ -80,7 +80,7 @@ class Journal(Ledger):
         # WAL lets readers (``pipeline runs``) look while a send writes. NORMAL commits
         # reach the log without an fsync: a committed "in flight" survives a crash of the
         # process, which is what a request's fate depends on, at a fraction of FULL's cost.
-        db.execute("PRAGMA journal_mode=WAL")
+        use_wal(db)
         db.execute("PRAGMA synchronous=NORMAL")
         return db
 
@@ -290,7 +290,7 @@ class Journal(Ledger):
 
 def _create_private(path: Path) -> None:
     """Create the journal's folder (0700) and file (0600) if they do not exist yet."""
-    if not path.parent.exists():
-        path.parent.mkdir(mode=0o700, parents=True)
+    # Two sends started together both find the folder missing: the second must not fail.
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     if not path.exists():
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
