@@ -205,9 +205,12 @@ def test_a_silent_service_stops_the_run_rather_than_make_everyone_unknown(journa
     client = ScriptedClient(*[closed] * 30)
     with pytest.raises(SendError, match=r"8 calls in a row got no answer"):
         send_requests(journal, run.id, client=client, concurrency=1, backoff=FAST)
-    assert len(client.calls) == 8
-    assert len(journal.unknown(run.id)) == 8
-    assert journal.progress(run.id).requests[PENDING] == 22
+    # The worker may already hold the next request, handed out ahead, when the eighth
+    # unanswered call stops the run: that one may leave too (and is unknown), no more.
+    calls = len(client.calls)
+    assert calls in (8, 9)
+    assert len(journal.unknown(run.id)) == calls
+    assert journal.progress(run.id).requests[PENDING] == 30 - calls
 
 
 def test_a_user_missing_from_the_answer_is_sent_again_alone(journal):
