@@ -1,6 +1,7 @@
 """Render benchmark: speed against a bare script, memory as the audience grows, YAML loading.
 
     python benchmarks/bench_render.py [--runs 5] [--skip-memory] [--skip-yaml]
+    python benchmarks/bench_render.py --apis [--runs 5]   # send-messages against the users API
 
 Everything is measured in one run on the same machine, so the ratios are what matters;
 the machine is shared and noisy, hence medians over alternating runs.
@@ -22,17 +23,18 @@ PYTHON = sys.executable
 NOW = "2026-01-01T00:00:00Z"
 
 
-def audience(count: int, suffix: str = ".jsonl") -> Path:
-    path = DATA / f"audience_{count}{suffix}"
+def audience(count: int, suffix: str = ".jsonl", *, addresses: bool = False) -> Path:
+    path = DATA / f"{'devices' if addresses else 'audience'}_{count}{suffix}"
     if not path.exists():
-        subprocess.run([PYTHON, str(ROOT / "benchmarks/make_audience.py"), str(count), str(path)],
-                       check=True)
+        extra = ["--addresses"] if addresses else []
+        subprocess.run([PYTHON, str(ROOT / "benchmarks/make_audience.py"), str(count), str(path),
+                        *extra], check=True)
     return path
 
 
-def render_command(source: Path, target: Path) -> list[str]:
+def render_command(source: Path, target: Path, *api: str) -> list[str]:
     return [PYTHON, "-m", "pipeline", "render", "reference", str(source), "--app-id", "bench",
-            "--now", NOW, "-o", str(target), "--root", str(ROOT)]
+            "--now", NOW, "-o", str(target), "--root", str(ROOT), *api]
 
 
 def timed(command: list[str]) -> float:
@@ -66,6 +68,33 @@ def speed(runs: int, scratch: Path) -> None:
     print(f"  bare script      {bare_median:6.2f} s  ({100_000 / bare_median:,.0f} users/s)")
     print(f"  pipeline render  {our_median:6.2f} s  ({100_000 / our_median:,.0f} users/s)")
     print(f"  pipeline / bare  {our_median / bare_median:6.2f}x (target: <= 1.00)")
+
+
+def apis(runs: int, scratch: Path) -> None:
+    """render --api send-messages against the users API, alternating, on 100,000 users."""
+    plain, devices = audience(100_000), audience(100_000, addresses=True)
+    cases = {
+        "users API, audience without addresses": render_command(plain, scratch / "u.jsonl"),
+        "users API, audience with addresses": render_command(devices, scratch / "a.jsonl"),
+        "send-messages (150,000 addresses)": render_command(
+            devices, scratch / "m.jsonl", "--api", "send-messages"
+        ),
+    }
+    times: dict[str, list[float]] = {name: [] for name in cases}
+    for _ in range(runs):
+        for name, command in cases.items():
+            times[name].append(timed(command))
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    base = medians["users API, audience with addresses"]
+    print(f"render 100,000 users (reference message, JSON Lines), median of {runs}:")
+    for name, median in medians.items():
+        print(f"  {name:40} {median:6.2f} s  ({100_000 / median:,.0f} users/s, "
+              f"{median / base:4.2f}x)")
+    for name in ("a.jsonl", "m.jsonl"):
+        lines = (scratch / name).read_text("utf-8").splitlines()
+        print(f"  {name}: {len(lines):,} requests, {sum(map(len, lines)) / 1e6:,.1f} MB")
+    peak = peak_rss_mb(cases["send-messages (150,000 addresses)"])
+    print(f"  peak memory of send-messages: {peak:.1f} MB")
 
 
 def memory(scratch: Path) -> None:
@@ -106,8 +135,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--skip-yaml", action="store_true")
+    parser.add_argument("--apis", action="store_true", help="only compare the two send APIs")
     options = parser.parse_args()
     sys.path.insert(0, str(ROOT))
+    if options.apis:
+        with tempfile.TemporaryDirectory() as scratch:
+            apis(options.runs, Path(scratch))
+        return
     with tempfile.TemporaryDirectory() as scratch:
         speed(options.runs, Path(scratch))
         if not options.skip_memory:

@@ -1,7 +1,9 @@
 """The Pinpoint API as botocore models it: payload types, channel blocks, request validation.
 
 Everything the pipeline knows about the shape of a request comes from botocore's own
-service model, so there is no hand-written schema to drift from the real API.
+service model, so there is no hand-written schema to drift from the real API. Two send
+operations are modelled: SendUsersMessages (users, reached through their endpoints) and
+SendMessages (explicit addresses), chosen with ``--api``.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, NotRequired, TypedDict
+from typing import Any, Final, NotRequired, TypedDict, final
 
 import botocore.session
 from botocore.model import OperationModel, ServiceModel, Shape, StructureShape
@@ -19,6 +21,12 @@ from pipeline.errors import RequestError
 
 SERVICE = "pinpoint"
 OPERATION = "SendUsersMessages"
+MESSAGES_OPERATION: Final = "SendMessages"
+
+# The values of ``--api``: the AWS CLI's names of the two operations.
+USERS_API: Final = "send-users-messages"
+MESSAGES_API: Final = "send-messages"
+APIS: Final = (USERS_API, MESSAGES_API)
 
 
 class EndpointSendConfiguration(TypedDict, total=False):
@@ -40,11 +48,39 @@ class SendUsersMessageRequest(TypedDict):
     TraceId: NotRequired[str]
 
 
+@final  # so that ``"MessageRequest" in request`` tells the two operations apart (mypy)
 class ApiRequest(TypedDict):
     """One line of ``pipeline render``: the input of ``send-users-messages --cli-input-json``."""
 
     ApplicationId: str
     SendUsersMessageRequest: SendUsersMessageRequest
+
+
+class AddressConfiguration(EndpointSendConfiguration, total=False):
+    """One address of a SendMessages request: the per-user fields plus its ``ChannelType``."""
+
+    ChannelType: str
+
+
+class MessageRequest(TypedDict):
+    """The body of one SendMessages call to explicit addresses."""
+
+    MessageConfiguration: dict[str, dict[str, Any]]
+    Addresses: dict[str, AddressConfiguration]
+    Context: NotRequired[dict[str, str]]
+    TraceId: NotRequired[str]
+
+
+@final
+class MessagesApiRequest(TypedDict):
+    """One line of ``pipeline render --api send-messages``: ``send-messages --cli-input-json``."""
+
+    ApplicationId: str
+    MessageRequest: MessageRequest
+
+
+# Either operation's input, as rendered, journaled and sent.
+AnyRequest = ApiRequest | MessagesApiRequest
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,13 +150,29 @@ def request_members() -> dict[str, Shape]:
     return dict(request_shape().members)
 
 
-def validation_errors(request: ApiRequest) -> str | None:
+@cache
+def messages_input_shape() -> StructureShape:
+    """Shape of SendMessages' input: ``ApplicationId`` and ``MessageRequest``."""
+    shape = service_model().operation_model(MESSAGES_OPERATION).input_shape
+    assert shape is not None
+    return shape
+
+
+def recipients(request: AnyRequest) -> int:
+    """How many recipients a request addresses: its users, or its addresses."""
+    if "MessageRequest" in request:
+        return len(request["MessageRequest"]["Addresses"])
+    return len(request["SendUsersMessageRequest"]["Users"])
+
+
+def validation_errors(request: AnyRequest) -> str | None:
     """Botocore's report on one request, exactly as boto3 would raise it; None if valid."""
-    report = ParamValidator().validate(request, input_shape())
+    shape = messages_input_shape() if "MessageRequest" in request else input_shape()
+    report = ParamValidator().validate(request, shape)
     return report.generate_report() if report.has_errors() else None
 
 
-def validate_request(request: ApiRequest) -> None:
+def validate_request(request: AnyRequest) -> None:
     """Raise RequestError if botocore's own validator rejects the request."""
     errors = validation_errors(request)
     if errors is not None:
@@ -140,7 +192,7 @@ def to_json(value: Any) -> str:
     return _COMPACT_JSON.encode(value)
 
 
-def encode_request(request: ApiRequest) -> str:
+def encode_request(request: AnyRequest) -> str:
     r"""The canonical JSON text of one request: compact, UTF-8, keys in the order built.
 
     Deterministic for the same request, so the same inputs give byte-identical output.

@@ -8,6 +8,10 @@ the file grows, apart from the compact id index that catches duplicates.
 - JSON Lines: one user object per line; blank lines are skipped.
 - CSV: a header row with an ``id`` column; every value is a string. An empty cell means
   the attribute is absent, so the audience defaults (and Jinja's ``default`` filter) apply.
+  Columns ``addresses.<CHANNEL>`` become the user's ``addresses`` mapping.
+
+A user's ``addresses`` (``pipeline.addresses``) are checked here too: known channels,
+non-empty addresses, none listed twice in the whole audience.
 
 Ids are non-empty strings; an integer id is taken as its decimal text.
 """
@@ -16,13 +20,23 @@ from __future__ import annotations
 
 import csv
 import json
-from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.errors import AudienceError
+from pipeline.addresses import (
+    ADDRESSES_KEY,
+    Address,
+    AddressBook,
+    Fail,
+    csv_address_columns,
+    fold_csv_addresses,
+    lists_address,
+    read_addresses,
+)
+from pipeline.errors import AddressError, AudienceError
+from pipeline.idindex import IdIndex
 from pipeline.yamlfile import load_yaml, load_yaml_with_lines, read_text
 
 Attributes = dict[str, Any]
@@ -30,11 +44,16 @@ Attributes = dict[str, Any]
 
 @dataclass(frozen=True, slots=True)
 class User:
-    """One recipient: the Pinpoint user id, its attributes (``id`` included), its source line."""
+    """One recipient: the Pinpoint user id, its attributes (``id`` included), its source line.
+
+    ``addresses`` are the user's checked (channel type, address) pairs, in file order; the
+    raw ``addresses`` value also stays among the attributes.
+    """
 
     id: str
     attributes: Attributes
     line: int
+    addresses: tuple[Address, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,14 +67,16 @@ class Audience:
     yaml_users: list[Any] | None = None
 
     def users(self) -> Iterator[User]:
-        """Every user in file order, with defaults applied, ids checked and unique."""
+        """Every user in file order, with defaults applied, ids and addresses checked."""
+        return _checked_users(self, self.records())
+
+    def records(self) -> Iterator[Record]:
+        """The file's (line, record) pairs as read, before any checking."""
         if self.yaml_users is not None:
-            records = _yaml_records(self.path, self.yaml_users)
-        elif self.format == "jsonl":
-            records = _jsonl_records(self.path)
-        else:
-            records = _csv_records(self.path)
-        return _checked_users(self, records)
+            return _yaml_records(self.path, self.yaml_users)
+        if self.format == "jsonl":
+            return _jsonl_records(self.path)
+        return _csv_records(self.path)
 
 
 def load_audience(path: Path) -> Audience:
@@ -96,8 +117,9 @@ def _load_yaml_audience(path: Path) -> Audience:
     defaults = document.get("defaults") or {}
     if not isinstance(defaults, dict):
         raise AudienceError("'defaults' must be a mapping of attributes", path=path)
-    if "id" in defaults:
-        raise AudienceError("'defaults' cannot set 'id'", path=path, fix="remove it")
+    for key in ("id", ADDRESSES_KEY):
+        if key in defaults:
+            raise AudienceError(f"'defaults' cannot set {key!r}", path=path, fix="remove it")
     users = document.get("users")
     if not isinstance(users, list):
         raise AudienceError(
@@ -179,6 +201,7 @@ def _csv_records(path: Path) -> Iterator[Record]:
             raise AudienceError(
                 f"column {repeated!r} appears twice in the header", path=path, line=1
             )
+        columns = csv_address_columns(header, _header_fail(path))
         width = len(header)
         for row in reader:
             if not row:
@@ -190,9 +213,19 @@ def _csv_records(path: Path) -> Iterator[Record]:
                     line=current[0],
                     fix="quote cells that contain commas",
                 )
-            yield current[0], {name: cell for name, cell in zip(header, row, strict=False) if cell}
+            record = {name: cell for name, cell in zip(header, row, strict=False) if cell}
+            if columns:
+                fold_csv_addresses(record, columns)
+            yield current[0], record
     except csv.Error as exc:
         raise AudienceError(f"invalid CSV: {exc}", path=path, line=current[0]) from exc
+
+
+def _header_fail(path: Path) -> Fail:
+    def fail(what: str, fix: str) -> AddressError:
+        return AddressError(what, path=path, line=1, fix=fix)
+
+    return fail
 
 
 def _plain_id(value: Any) -> str | None:
@@ -206,6 +239,7 @@ def _plain_id(value: Any) -> str | None:
 def _checked_users(audience: Audience, records: Iterable[Record]) -> Iterator[User]:
     path, defaults = audience.path, audience.defaults
     seen = IdIndex()
+    book = AddressBook(lambda address, position: _address_owner(audience, address, position))
     count = 0
     for line, record in records:
         if not isinstance(record, dict):
@@ -230,16 +264,49 @@ def _checked_users(audience: Audience, records: Iterable[Record]) -> Iterator[Us
                 user_id=user_id,
                 fix="user ids must be unique: remove or rename one of them",
             )
+        addresses: tuple[Address, ...] = ()
+        if ADDRESSES_KEY in record:
+            fail = _address_fail(audience, user_id, line, count)
+            addresses = read_addresses(record[ADDRESSES_KEY], fail)
+            book.add(addresses, count, fail)
         attributes = {**defaults, **record} if defaults else record
         attributes["id"] = user_id
         count += 1
-        yield User(user_id, attributes, line)
+        yield User(user_id, attributes, line, addresses)
     if count == 0:
         raise AudienceError(
             "the audience has no users",
             path=path,
             fix="add users (an empty audience is almost always a mistake)",
         )
+
+
+def _address_fail(audience: Audience, user_id: str, line: int, position: int) -> Fail:
+    def fail(what: str, fix: str) -> AddressError:
+        where = line or _line_at(audience, position)
+        return AddressError(what, path=audience.path, line=where, user_id=user_id, fix=fix)
+
+    return fail
+
+
+def _line_at(audience: Audience, position: int) -> int | None:
+    """The line of the user at ``position``: a second read of a YAML file, on error paths."""
+    if audience.format != "yaml":
+        return None
+    _, lines = load_yaml_with_lines(
+        read_text(audience.path, AudienceError), audience.path, AudienceError
+    )
+    return lines.get(("users", position))
+
+
+def _address_owner(audience: Audience, address: str, before: int) -> tuple[str, int | None] | None:
+    """The first user before ``before`` who lists ``address``: a second read, on error paths."""
+    for position, (line, record) in enumerate(audience.records()):
+        if position >= before:
+            break
+        if lists_address(record.get(ADDRESSES_KEY), address):
+            return _plain_id(record["id"]) or "", line or _line_at(audience, position)
+    return None
 
 
 def _user_lines(audience: Audience, user_id: str) -> Iterator[int]:
@@ -276,47 +343,3 @@ def _nth_line_of(audience: Audience, user_id: str, n: int) -> int | None:
         if index == n:
             return line
     return None
-
-
-class IdIndex:
-    """A compact set of ids: 8 bytes per id in an open-addressing table of 64-bit hashes.
-
-    A Python set of a million id strings costs ~60 MB; this costs ~16 MB. A hash match
-    is only a suspicion: the caller confirms it against the file before reporting it.
-    """
-
-    __slots__ = ("_slots", "_mask", "_count")
-
-    def __init__(self) -> None:
-        self._slots = array("Q", bytes(8 * 1024))
-        self._mask = 1023
-        self._count = 0
-
-    def add(self, key: str) -> bool:
-        """Add a key; False if an equal hash was already present (a possible duplicate)."""
-        digest = (hash(key) & 0xFFFF_FFFF_FFFF_FFFF) or 1  # 0 marks an empty slot
-        slots, mask = self._slots, self._mask
-        index = digest & mask
-        while True:
-            found = slots[index]
-            if found == 0:
-                break
-            if found == digest:
-                return False
-            index = (index + 1) & mask
-        slots[index] = digest
-        self._count += 1
-        if self._count * 2 > mask:
-            self._grow()
-        return True
-
-    def _grow(self) -> None:
-        old = self._slots
-        self._mask = mask = len(old) * 2 - 1
-        self._slots = slots = array("Q", bytes(8 * (mask + 1)))
-        for digest in old:
-            if digest:
-                index = digest & mask
-                while slots[index]:
-                    index = (index + 1) & mask
-                slots[index] = digest

@@ -10,6 +10,7 @@ PipelineError                  exit code 1 unless a subclass says otherwise
 │   │   └── UndefinedValueError    an undefined value
 │   │       └── UserInBlockError   ``user`` inside MessageConfiguration
 │   ├── AudienceError          an audience file: syntax, missing or duplicate id, no users
+│   │   └── AddressError       a user's addresses: unknown channel, empty, listed twice
 │   ├── RequestError           a built request that botocore's model rejects
 │   └── DuplicateRunError      the same content was already sent
 │       └── RunBusyError       ... or is being sent right now by another live process
@@ -112,6 +113,10 @@ class UserInBlockError(UndefinedValueError):
 
 class AudienceError(InputError):
     """An audience file is wrong."""
+
+
+class AddressError(AudienceError):
+    """A user's ``addresses`` are wrong: an unknown channel, an empty address, one listed twice."""
 
 
 class RequestError(InputError):

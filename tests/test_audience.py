@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from pipeline.audience import IdIndex, load_audience
+from pipeline.audience import load_audience
 from pipeline.errors import AudienceError
 from tests.helpers import build_tree
 
@@ -116,14 +116,6 @@ def test_jsonl_is_streamed(tmp_path):
     assert next(users).id == "b"
     with pytest.raises(AudienceError, match=":3: invalid JSON"):
         next(users)
-
-
-def test_id_index_finds_every_duplicate_and_nothing_else():
-    index = IdIndex()
-    assert all(index.add(f"user-{number}") for number in range(50_000))
-    assert not index.add("user-123")
-    assert not index.add("user-49999")
-    assert index.add("user-50000")
 
 
 def test_large_jsonl_round_trip(tmp_path):

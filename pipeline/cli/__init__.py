@@ -32,6 +32,10 @@ DISTRIBUTION = "pinpoint-pipeline"
 COMMANDS = {
     "render": ("render_cmd", "Render MESSAGE for every user of AUDIENCE into API requests."),
     "send": ("send_cmd", "Render MESSAGE for AUDIENCE and send it through Pinpoint."),
+    "test-send": (
+        "testsend_cmd",
+        "Send MESSAGE to your own addresses as users of AUDIENCE get it.",
+    ),
     "runs": (
         "runs_cmd",
         "List the runs of the journal, newest first; `runs prune` trims old ones.",

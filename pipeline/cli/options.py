@@ -40,6 +40,23 @@ VarOpt = Annotated[
     list[str] | None,
     typer.Option("--var", metavar="KEY=VALUE", help="Override a message variable (repeatable)."),
 ]
+
+
+class Api(StrEnum):
+    """The send API: its values are ``pipeline.api.APIS`` (not imported here: botocore)."""
+
+    send_users_messages = "send-users-messages"
+    send_messages = "send-messages"
+
+
+ApiOpt = Annotated[
+    Api,
+    typer.Option(
+        "--api",
+        help="send-users-messages: to user ids, through their Pinpoint endpoints. "
+        "send-messages: to the addresses the audience lists (addresses: in each user).",
+    ),
+]
 NowOpt = Annotated[
     str | None,
     typer.Option(

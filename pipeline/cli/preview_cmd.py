@@ -16,6 +16,8 @@ from rich.table import Table
 from rich.text import Text
 
 from pipeline.cli.options import (
+    Api,
+    ApiOpt,
     AudienceArg,
     MessageArg,
     NowOpt,
@@ -80,6 +82,7 @@ def preview_command(
     root: RootOpt = Path(),
     var: VarOpt = None,
     now: NowOpt = None,
+    api: ApiOpt = Api.send_users_messages,
 ) -> None:
     """Show what each user of AUDIENCE receives on each channel.
 
@@ -88,9 +91,15 @@ def preview_command(
     Substitutions, RawContent first. SMS shows its encoding, length and parts
     (and the characters that forced UCS-2), and the last line the parts of every
     user's SMS, by encoding; push shows its payload size against the service's
-    limit. No network, no credentials.
+    limit. With --api send-messages, each user on the channels their addresses
+    reach, with the addresses. No network, no credentials.
     """
     if output_format is PreviewFormat.html or output is not None:
+        if api is Api.send_messages:
+            raise InputError(
+                "--api send-messages previews as text or json",
+                fix="drop --api for the HTML site, which shows every channel of the message",
+            )
         _write_site(output_format, output, message, audience, root, var, now, user, channel)
         return
     previews = preview_message(
@@ -101,6 +110,7 @@ def preview_command(
         now=parse_now(now),
         users=user or (),
         channels=channel or (),
+        api=api.value,
     )
     totals = SmsTotals()
     if output_format is PreviewFormat.json:
@@ -109,8 +119,12 @@ def preview_command(
         console = Console(highlight=False)
         for preview in previews:
             count_sms(totals, preview)
+            if preview.addresses is not None and not preview.addresses:
+                console.print(_unaddressed(preview))
             for delivered in preview.deliveries:
                 console.print(_panel(preview, delivered))
+            if preview.unreached:
+                console.print(_unreached(preview))
         if totals.total_users:
             console.print(Text(totals.describe()), soft_wrap=True)
 
@@ -168,6 +182,11 @@ def _panel(preview: UserPreview, delivered: Delivered) -> Panel:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column()
+    if preview.addresses is not None:
+        to = ", ".join(
+            f"{address} ({channel})" for channel, address in preview.to(delivered.channel)
+        )
+        grid.add_row("To", Text(to))
     if delivered.raw:
         grid.add_row("Raw", Text(delivered.payload or ""))
         grid.add_row("", Text("RawContent replaces everything else", style="dim"))
@@ -206,6 +225,29 @@ def _panel(preview: UserPreview, delivered: Delivered) -> Panel:
         subtitle=Text(delivered.block),
         subtitle_align="right",
     )
+
+
+def _unaddressed(preview: UserPreview) -> Panel:
+    note = Text("No addresses: nothing is sent to this user (PERMANENT_FAILURE)", style="yellow")
+    return Panel(note, title=_user_title(preview), title_align="left")
+
+
+def _unreached(preview: UserPreview) -> Panel:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column()
+    for channel, address in preview.unreached:
+        grid.add_row(
+            "Not sent",
+            Text(
+                f"{address} ({channel}): no block of the message reaches {channel}", style="yellow"
+            ),
+        )
+    return Panel(grid, title=_user_title(preview), title_align="left")
+
+
+def _user_title(preview: UserPreview) -> Text:
+    return Text(f"{preview.user_id} · {preview.locale or 'no locale'}")
 
 
 def _dim(text: str) -> Text:

@@ -8,8 +8,10 @@ from typing import Annotated
 
 import typer
 
+from pipeline.api import MESSAGES_API
 from pipeline.cli.options import FormatOpt, JournalOpt, OutputFormat, RootOpt
 from pipeline.cli.tables import table
+from pipeline.send.journal import TEST_PURPOSE, Run
 from pipeline.send.journal.prune import parse_age
 from pipeline.send.runs import journal_path, list_runs, prune_journal
 
@@ -50,7 +52,18 @@ def runs_command(
             )
         )
         return
-    header = ("run", "started", "status", "message", "audience", "app", "target", "users", "sent")
+    header = (
+        "run",
+        "started",
+        "status",
+        "message",
+        "audience",
+        "app",
+        "target",
+        "users",
+        "sent",
+        "kind",
+    )
     rows = [
         (
             str(o.run.id),
@@ -62,6 +75,7 @@ def runs_command(
             o.run.target,
             f"{o.run.users:,}",
             f"{o.progress.users['answered'] + o.progress.users['accepted']:,}",
+            _kind(o.run),
         )
         for o in overviews
     ]
@@ -110,3 +124,10 @@ def _size(count: int) -> str:
     if count < 1_000_000:
         return f"{count / 1000:,.1f} kB"
     return f"{count / 1_000_000:,.1f} MB"
+
+
+def _kind(run: Run) -> str:
+    """What a run sent, in a word: ``users``, ``addresses``, or a ``test`` send."""
+    if run.purpose == TEST_PURPOSE:
+        return "test"
+    return "addresses" if run.api == MESSAGES_API else "users"

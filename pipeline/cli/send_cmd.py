@@ -12,6 +12,8 @@ from typing import Annotated
 import typer
 
 from pipeline.cli.options import (
+    Api,
+    ApiOpt,
     AppIdOpt,
     AudienceArg,
     DebugOpt,
@@ -31,6 +33,7 @@ from pipeline.errors import InputError, RunStopped
 from pipeline.render.output import write_requests
 from pipeline.render.renderer import render_requests
 from pipeline.send.client import DEFAULT_CONCURRENCY, DEFAULT_MAX_ATTEMPTS
+from pipeline.send.journal import TEST_PURPOSE
 from pipeline.send.options import RunChoice, SendOptions, Target
 from pipeline.send.results import Summary
 from pipeline.send.retry import DEFAULT_DELIVERY_ATTEMPTS
@@ -150,6 +153,7 @@ def send_command(
     var: VarOpt = None,
     now: NowOpt = None,
     debug: DebugOpt = False,
+    api: ApiOpt = Api.send_users_messages,
 ) -> None:
     """Render MESSAGE for AUDIENCE and send it through Pinpoint.
 
@@ -165,11 +169,18 @@ def send_command(
         max_attempts,
         delivery_attempts,
         resend_lost_answers=on_lost_answer is OnLostAnswer.resend,
+        api=api.value,
     )
     choice = RunChoice(force, resume, resend_unknown, accept_unknown)
     if dry_run:
         rendered = render_requests(
-            message, audience, app_id=app_id, root=root, variables=variables, now=clock
+            message,
+            audience,
+            app_id=app_id,
+            root=root,
+            variables=variables,
+            now=clock,
+            api=api.value,
         )
         write_requests(rendered, None)
         return
@@ -231,9 +242,14 @@ def report_command(
 def format_summary(summary: Summary, *, note: bool = False) -> str:
     """The end-of-run table by delivery status, the unknowns, and (``note``) why it stopped."""
     run = summary.run
+    if run.purpose == TEST_PURPOSE:
+        heading = f"Test run {run.id} ({run.status}): {run.message} as {run.users} users of"
+    else:
+        heading = f"Run {run.id} ({run.status}): {run.message} to"
     lines = [
-        f"Run {run.id} ({run.status}): {run.message} to {run.audience}, application "
-        f"{run.application_id}, {run.users} users, via {run.target}"
+        f"{heading} {run.audience}, application {run.application_id}"
+        + ("" if run.purpose == TEST_PURPOSE else f", {run.users} users")
+        + f", via {run.target}"
     ]
     rows = [
         (status, f"{summary.endpoints[status]:,}", f"{summary.users[status]:,}")
@@ -243,7 +259,8 @@ def format_summary(summary: Summary, *, note: bool = False) -> str:
         rows.append(("UNKNOWN (in flight)", "?", f"{len(summary.unknown_users):,}"))
     if summary.not_sent:
         rows.append(("NOT_SENT", "-", f"{summary.not_sent:,}"))
-    lines.append(table(("status", "endpoints", "users"), rows) if rows else "Nothing answered.")
+    column = "addresses" if run.api == Api.send_messages.value else "endpoints"
+    lines.append(table(("status", column, "users"), rows) if rows else "Nothing answered.")
     if summary.unknown:
         lines.append(
             f"unknown: {len(summary.unknown_users):,} users in {len(summary.unknown):,} "

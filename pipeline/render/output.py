@@ -12,20 +12,27 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from pipeline.api import ApiRequest, encode_request
+from pipeline.api import encode_request
 from pipeline.errors import InputError
+from pipeline.render.address_batch import AddressedRequest, Rendered, Unaddressed
 
 
 @dataclass(frozen=True, slots=True)
 class WriteSummary:
-    """What was written: requests, users, and the SHA-256 of the bytes."""
+    """What was written: requests, users, and the SHA-256 of the bytes.
+
+    With SendMessages: ``addresses`` in the requests, and the ``unaddressed`` users, who
+    have no address and so are in no request (``users`` counts the others).
+    """
 
     requests: int
     users: int
     sha256: str
+    addresses: int = 0
+    unaddressed: int = 0
 
 
-def write_requests(requests: Iterable[ApiRequest], target: Path | None) -> WriteSummary:
+def write_requests(requests: Iterable[Rendered], target: Path | None) -> WriteSummary:
     """Write one request per line to ``target`` (stdout if None), atomically.
 
     The lines go to a temporary file first; only when every request has rendered and
@@ -55,18 +62,26 @@ def write_requests(requests: Iterable[ApiRequest], target: Path | None) -> Write
     return summary
 
 
-def _render_all(requests: Iterable[ApiRequest]) -> list[ApiRequest]:
+def _render_all(requests: Iterable[Rendered]) -> list[Rendered]:
     """Every request, rendered before any is written: a stream cannot be taken back."""
     return list(requests)
 
 
-def _write_lines(requests: Iterable[ApiRequest], stream: IO[str]) -> WriteSummary:
+def _write_lines(requests: Iterable[Rendered], stream: IO[str]) -> WriteSummary:
     digest = hashlib.sha256()
-    count = users = 0
-    for request in requests:
-        line = encode_request(request) + "\n"
+    count = users = addresses = unaddressed = 0
+    for item in requests:
+        if isinstance(item, Unaddressed):
+            unaddressed += len(item.user_ids)
+            continue
+        if isinstance(item, AddressedRequest):
+            line = encode_request(item.request) + "\n"
+            addresses += len(item.owners)
+            users += len(set(item.owners.values()))
+        else:
+            line = encode_request(item) + "\n"
+            users += len(item["SendUsersMessageRequest"]["Users"])
         digest.update(line.encode())
         stream.write(line)
         count += 1
-        users += len(request["SendUsersMessageRequest"]["Users"])
-    return WriteSummary(count, users, digest.hexdigest())
+    return WriteSummary(count, users, digest.hexdigest(), addresses, unaddressed)

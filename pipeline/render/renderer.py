@@ -1,7 +1,10 @@
-"""Rendering: a message and an audience become validated SendUsersMessages requests.
+"""Rendering: a message and an audience become validated requests, for either send API.
 
 Users are grouped by locale; each locale's envelope (MessageConfiguration, Context,
-TraceId) is rendered once, and each user's per-user fields once (see ``peruser``).
+TraceId) is rendered once, and each user's per-user fields once (see ``peruser``). The
+rendered users are then packed for the API chosen: SendUsersMessages (``batch``) or
+SendMessages to the users' addresses (``address_batch``); rendering itself does not depend
+on the API, so both carry the same text to every recipient.
 """
 
 from __future__ import annotations
@@ -14,11 +17,21 @@ from typing import Any
 
 from jinja2 import meta
 
-from pipeline.api import ApiRequest, EndpointSendConfiguration, Envelope, to_json, validate_request
+from pipeline.api import (
+    APIS,
+    MESSAGES_API,
+    USERS_API,
+    ApiRequest,
+    EndpointSendConfiguration,
+    Envelope,
+    to_json,
+    validate_request,
+)
 from pipeline.audience import User, load_audience
 from pipeline.errors import AudienceError, InputError, TemplateError, UserInBlockError
 from pipeline.message import Message, load_message
 from pipeline.project import resolve_audience, resolve_message, templates_root
+from pipeline.render.address_batch import AddressBatcher, AddressedRequest, Rendered, Unaddressed
 from pipeline.render.batch import RequestBatcher
 from pipeline.render.peruser import PerUserTemplate, compile_field, dotted
 from pipeline.render.templating import (
@@ -191,12 +204,17 @@ def render_requests(
     root: Path = Path(),
     variables: Mapping[str, str] | None = None,
     now: datetime | None = None,
-) -> Iterator[ApiRequest]:
+    api: str = USERS_API,
+) -> Iterator[Rendered]:
     """Render a message for every user of an audience into validated requests.
 
     The message and the audience's defaults are checked before the first request is
     yielded; errors in later users surface while iterating, so a caller that must not
     act on half a run (a file write, a send) consumes everything first.
+
+    With the users API every item is an ``ApiRequest``; with ``send-messages`` each is an
+    ``AddressedRequest`` (the request and the user of each address) or ``Unaddressed``
+    (users without addresses, who are in no request).
 
     Args:
         message: a folder name under ``templates/`` or a path to a message folder.
@@ -205,9 +223,12 @@ def render_requests(
         root: the project root holding ``templates/`` and ``audiences/``.
         variables: values that override the message's ``vars`` (``--var``).
         now: the run's clock (default: the current time, UTC).
+        api: ``send-users-messages`` (the default) or ``send-messages``.
     """
     if not app_id:
         raise InputError("no application id", fix="pass --app-id or set PIPELINE_APP_ID")
+    if api not in APIS:
+        raise InputError(f"unknown API {api!r}", fix=f"use one of {', '.join(APIS)}")
     loaded = load_message(root, resolve_message(root, str(message)))
     users = load_audience(resolve_audience(root, str(audience))).users()
     renderer = MessageRenderer(
@@ -216,6 +237,8 @@ def render_requests(
         {**loaded.variables, **(variables or {})},
         now or datetime.now(UTC).replace(microsecond=0),
     )
+    if api == MESSAGES_API:
+        return _address_requests(renderer, users, AddressBatcher(app_id))
     return _requests(renderer, users, RequestBatcher(app_id))
 
 
@@ -231,3 +254,19 @@ def _requests(
     for request in batcher.flush():
         validate_request(request)
         yield request
+
+
+def _address_requests(
+    renderer: MessageRenderer, users: Iterator[User], batcher: AddressBatcher
+) -> Iterator[AddressedRequest | Unaddressed]:
+    render_user, add = renderer.render_user, batcher.add
+    for user in users:
+        rendered = render_user(user)
+        for item in add(rendered.envelope, user, rendered.configuration, rendered.max_bytes):
+            if isinstance(item, AddressedRequest):
+                validate_request(item.request)
+            yield item
+    for item in batcher.flush():
+        if isinstance(item, AddressedRequest):
+            validate_request(item.request)
+        yield item

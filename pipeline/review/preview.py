@@ -5,6 +5,10 @@ the way Pinpoint reads it (``delivery.deliver``): the block chosen for the chann
 per-user overrides, ``{{Name}}`` placeholders filled, RawContent first. Each user is
 rendered once, whatever the number of channels. ``count_sms`` totals the SMS parts an
 audience is billed, by encoding, as the previews go by.
+
+With ``send-messages`` a user receives on the channels their addresses reach, not on
+every channel of the message: the preview shows those, with the addresses, and names the
+addresses whose channel no block of the message reaches (Pinpoint would fail them).
 """
 
 from __future__ import annotations
@@ -15,10 +19,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pipeline.addresses import Address
+from pipeline.api import APIS, MESSAGES_API, USERS_API
 from pipeline.audience import User, load_audience
 from pipeline.errors import InputError
 from pipeline.message import load_message
-from pipeline.pinpoint.channels import CHANNELS, channels_of
+from pipeline.pinpoint.channels import CHANNELS, ENDPOINT_CHANNELS, channels_of
 from pipeline.pinpoint.delivery import Delivered, deliver
 from pipeline.pinpoint.sms import SmsTotals
 from pipeline.project import resolve_audience, resolve_message, templates_root
@@ -30,19 +36,40 @@ CHANNEL_ALIASES = {"FCM": "GCM", "APNS_SANDBOX": "APNS"}
 
 @dataclass(frozen=True, slots=True)
 class UserPreview:
-    """One user's deliveries, one per channel previewed, in ``CHANNELS`` order."""
+    """One user's deliveries, one per channel previewed, in ``CHANNELS`` order.
+
+    ``addresses`` (with ``send-messages`` only; None otherwise) are the user's (channel
+    type, address) pairs; ``unreached`` those of them that no block of the message reaches.
+    """
 
     user_id: str
     locale: str | None
     deliveries: tuple[Delivered, ...]
+    addresses: tuple[Address, ...] | None = None
+    unreached: tuple[Address, ...] = ()
+
+    def to(self, channel: str) -> list[Address]:
+        """The addresses a delivery on block channel ``channel`` goes to (send-messages)."""
+        return [pair for pair in self.addresses or () if ENDPOINT_CHANNELS[pair[0]] == channel]
 
     def to_json(self) -> dict[str, Any]:
-        """The preview as plain JSON values: ``channels`` maps a channel to its delivery."""
-        return {
+        """The preview as plain JSON values: ``channels`` maps a channel to its delivery.
+
+        With ``send-messages``, ``addresses`` maps each channel type to the user's
+        addresses on it, and ``unreached`` lists the channel types no block reaches.
+        """
+        data: dict[str, Any] = {
             "user_id": self.user_id,
             "locale": self.locale,
             "channels": {d.channel: delivered_json(d) for d in self.deliveries},
         }
+        if self.addresses is not None:
+            addresses: dict[str, list[str]] = {}
+            for channel, address in self.addresses:
+                addresses.setdefault(channel, []).append(address)
+            data["addresses"] = addresses
+            data["unreached"] = list(dict.fromkeys(channel for channel, _ in self.unreached))
+        return data
 
 
 def count_sms(totals: SmsTotals, preview: UserPreview) -> None:
@@ -117,6 +144,7 @@ def preview_message(
     now: datetime | None = None,
     users: Collection[str] = (),
     channels: Collection[str] = (),
+    api: str = USERS_API,
 ) -> Iterator[UserPreview]:
     """What every user (or the ``users`` given) receives on every channel (or ``channels``).
 
@@ -133,13 +161,18 @@ def preview_message(
         now: the run's clock (default: the current time, UTC).
         users: user ids to preview; empty for every user.
         channels: channel types to preview (``SMS``, ``APNS``...); empty for every one.
+        api: ``send-messages`` previews each user on the channels of their addresses.
 
     Raises:
-        InputError: a message, audience, user id or channel that does not exist.
+        InputError: a message, audience, user id, channel or API that does not exist.
     """
+    if api not in APIS:
+        raise InputError(f"unknown API {api!r}", fix=f"use one of {', '.join(APIS)}")
     loaded = load_message(root, resolve_message(root, str(message)))
     stream = load_audience(resolve_audience(root, str(audience))).users()
     selected = select_channels(loaded.configuration, channels)
+    # The block channels the message reaches, for the addresses it does not (send-messages).
+    reached = set(channels_of(loaded.configuration)) if api == MESSAGES_API else None
     renderer = MessageRenderer(
         loaded,
         templates_root(root),
@@ -147,7 +180,7 @@ def preview_message(
         now or datetime.now(UTC).replace(microsecond=0),
     )
     if not users:
-        return _previews(renderer, stream, selected)
+        return _previews(renderer, stream, selected, reached)
     wanted = set(users)
     chosen = [user for user in stream if user.id in wanted]
     missing = wanted - {user.id for user in chosen}
@@ -156,16 +189,29 @@ def preview_message(
             f"no user {sorted(missing)[0]!r} in the audience",
             fix="give a user id from the audience file",
         )
-    return iter(list(_previews(renderer, iter(chosen), selected)))
+    return iter(list(_previews(renderer, iter(chosen), selected, reached)))
 
 
 def _previews(
-    renderer: MessageRenderer, users: Iterator[User], channels: list[str]
+    renderer: MessageRenderer,
+    users: Iterator[User],
+    channels: list[str],
+    reached: set[str] | None,
 ) -> Iterator[UserPreview]:
+    """Each user's previews; ``reached`` (send-messages only) the message's block channels."""
     render_user = renderer.render_user
     for user in users:
         rendered = render_user(user)
         user_id = user.id
         request = {**rendered.envelope.body, "Users": {user_id: rendered.configuration}}
-        deliveries = tuple(deliver(request, user_id, channel) for channel in channels)
-        yield UserPreview(user_id, rendered.locale, deliveries)
+        if reached is None:
+            deliveries = tuple(deliver(request, user_id, channel) for channel in channels)
+            yield UserPreview(user_id, rendered.locale, deliveries)
+            continue
+        # The same text per channel whatever the API: only which channels differs.
+        own = {ENDPOINT_CHANNELS[channel] for channel, _ in user.addresses}
+        deliveries = tuple(deliver(request, user_id, c) for c in channels if c in own)
+        unreached = tuple(
+            pair for pair in user.addresses if ENDPOINT_CHANNELS[pair[0]] not in reached
+        )
+        yield UserPreview(user_id, rendered.locale, deliveries, user.addresses, unreached)

@@ -7,7 +7,8 @@ Table ``deliveries`` (``seq`` gives the arrival order)::
     application_id the application id of the URL
     user_id        the user ('' for SendMessages)
     endpoint_id    the endpoint (the address for SendMessages ``Addresses``)
-    channel        the endpoint's channel type (SMS, APNS, ...)
+    channel        the endpoint's channel type (SMS, APNS, ...); an address's ChannelType as
+                   sent (APNS_SANDBOX stays APNS_SANDBOX)
     address        the phone number, email address or device token
     message_id     the MessageId of the answer
     title          what the recipient sees as title or subject, NULL if none

@@ -38,16 +38,18 @@ from pipeline.errors import SendError
 from pipeline.send.client import DEFAULT_CONCURRENCY, CallFailure, PinpointClient, call, classify
 from pipeline.send.client import request_id as aws_request_id
 from pipeline.send.journal import (
+    ADDRESSES_KIND,
     ANSWERED,
     HEARTBEAT_SECONDS,
     PENDING,
     STOPPED,
+    USERS_KIND,
     Answer,
     Claimed,
     Journal,
     Queued,
 )
-from pipeline.send.results import endpoints_results, users_results
+from pipeline.send.results import addresses_results, endpoints_results, users_results
 from pipeline.send.retry import DEFAULT_DELIVERY_ATTEMPTS, Backoff, plan_retries
 
 # A call that still fails after botocore's own retries (throttling, 5xx, network) goes back
@@ -380,8 +382,11 @@ class _Dispatcher:
             if not failure.retry and not failure.maybe_processed:
                 self.halt.set()  # no worker sends another request of a run that must stop
             return _Outcome(request, failure=failure)
-        if request.kind == "users":
+        if request.kind == USERS_KIND:
             rows = users_results(response, sent["SendUsersMessageRequest"]["Users"])
+        elif request.kind == ADDRESSES_KIND:
+            assert request.recipients is not None
+            rows = addresses_results(response, json.loads(request.recipients))
         else:
             assert request.recipients is not None
             rows = endpoints_results(response, json.loads(request.recipients))

@@ -1,4 +1,4 @@
-"""Delivery results: Pinpoint's statuses, responses read per endpoint, summary, results file."""
+"""Delivery results: Pinpoint's statuses, answers read per endpoint or address, summary, file."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Final
 
+from pipeline.api import MESSAGES_API
 from pipeline.pinpoint.limits import SUCCESSFUL
 from pipeline.send.journal import (
     UNKNOWN_STATUS,
@@ -74,6 +75,23 @@ def endpoints_results(
     return rows
 
 
+def addresses_results(response: Mapping[str, Any], owners: Mapping[str, str]) -> list[ResultRow]:
+    """Read a SendMessages answer to addresses (``Result``) for address -> user id.
+
+    An address missing from the answer is an ``UNKNOWN_FAILURE`` of that address: nothing
+    says it was delivered, and its retry goes to it alone.
+    """
+    result: Mapping[str, Mapping[str, Any]] = response.get("MessageResponse", {}).get("Result", {})
+    rows: list[ResultRow] = []
+    for address, user_id in owners.items():
+        item = result.get(address)
+        if item is None:
+            rows.append((user_id, address, "UNKNOWN_FAILURE", None, None, _MISSING))
+        else:
+            rows.append(_row(user_id, address, item))
+    return rows
+
+
 def _row(user_id: str, endpoint_id: str, item: Mapping[str, Any]) -> ResultRow:
     return (
         user_id,
@@ -110,8 +128,8 @@ class Summary:
 
     @property
     def unknown_users(self) -> list[str]:
-        """The users of the requests that were in flight when the run stopped."""
-        return [user for request in self.unknown for user in request.user_ids]
+        """The users of the requests that were in flight when the run stopped, each once."""
+        return list(dict.fromkeys(user for request in self.unknown for user in request.user_ids))
 
     @property
     def complete(self) -> bool:
@@ -161,11 +179,13 @@ def summarize(
 
     The results file has one JSON object per line and per user and endpoint: ``user_id``,
     ``endpoint_id``, ``status``, ``status_code``, ``message_id``, ``status_message`` and
-    ``attempts`` (how many times that endpoint was sent to). Users whose request was in
-    flight when the run stopped appear with status ``UNKNOWN``, users whose request never
-    left with ``NOT_SENT``. The file is replaced atomically.
+    ``attempts`` (how many times that endpoint was sent to). A run to addresses (SendMessages)
+    has ``address`` in place of ``endpoint_id``; a user without addresses has it empty. Users
+    whose request was in flight when the run stopped appear with status ``UNKNOWN``, users
+    whose request never left with ``NOT_SENT``. The file is replaced atomically.
     """
     summary = Summary(run=journal.run(run_id))
+    key = "address" if summary.run.api == MESSAGES_API else "endpoint_id"
     summary.unknown = journal.unknown(run_id)
     # A retry in flight makes its endpoints unknown again: they are reported as such only.
     unknown = [
@@ -186,21 +206,24 @@ def summarize(
             summary.endpoints[result.status] = summary.endpoints.get(result.status, 0) + 1
             users.setdefault(result.status, set()).add(result.user_id)
             if out is not None:
-                out.write(_result_line(result))
+                out.write(_result_line(result, key))
         for user, endpoint in unknown:
             if out is not None:
-                out.write(_result_line(_placeholder(user, endpoint, UNKNOWN_STATUS)))
-        for user in journal.pending_users(run_id):
-            summary.not_sent += 1
+                out.write(_result_line(_placeholder(user, endpoint, UNKNOWN_STATUS), key))
+        last = None
+        for user, address in journal.pending_recipients(run_id):
+            # A user's addresses are consecutive (they share a request): counted once.
+            summary.not_sent += user != last
+            last = user
             if out is not None:
-                out.write(_result_line(_placeholder(user, "", NOT_SENT)))
+                out.write(_result_line(_placeholder(user, address, NOT_SENT), key))
     summary.users = {status: len(ids) for status, ids in users.items()}
     if unknown_file is not None:
         if unknown:
             with _atomic_writer(unknown_file) as out:
                 assert out is not None
                 for user, endpoint in unknown:
-                    out.write(_result_line(_placeholder(user, endpoint, UNKNOWN_STATUS)))
+                    out.write(_result_line(_placeholder(user, endpoint, UNKNOWN_STATUS), key))
             summary.unknown_file = unknown_file
         else:
             unknown_file.unlink(missing_ok=True)
@@ -215,10 +238,10 @@ def _placeholder(user_id: str, endpoint_id: str, status: str) -> FinalResult:
     return FinalResult(user_id, endpoint_id, status, None, None, note, 0)
 
 
-def _result_line(result: FinalResult) -> str:
+def _result_line(result: FinalResult, key: str) -> str:
     record = {
         "user_id": result.user_id,
-        "endpoint_id": result.endpoint_id,
+        key: result.endpoint_id,
         "status": result.status,
         "status_code": result.status_code,
         "message_id": result.message_id,

@@ -14,38 +14,41 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Iterator, Mapping
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
-from pipeline.api import ApiRequest
-from pipeline.errors import InputError, RunStopped, SendError
+from pipeline.errors import InputError
 from pipeline.project import message_name, resolve_audience, resolve_message
+from pipeline.render.address_batch import Rendered
 from pipeline.render.renderer import render_requests
-from pipeline.send.client import (
-    SANDBOX_CREDENTIALS,
-    SANDBOX_REGION,
-    PinpointClient,
-    create_client,
-    endpoint_of,
-)
-from pipeline.send.dispatch import Monitor, QuietMonitor, send_requests
-from pipeline.send.journal import (
-    AWS_TARGET,
-    DEFAULT_JOURNAL,
-    FINISHED,
-    SANDBOX_TARGET,
-    STOPPED,
-    Journal,
-    Progress,
-    Run,
-    RunSpec,
-)
+from pipeline.send.client import PinpointClient
+from pipeline.send.dispatch import Monitor, QuietMonitor
+from pipeline.send.journal import DEFAULT_JOURNAL, Journal, Progress, Run, RunSpec
 from pipeline.send.journal.prune import PruneReport, prune_runs, pruned_record
+from pipeline.send.journal.rendered import user_count
 from pipeline.send.options import RunChoice, SendOptions, Target
-from pipeline.send.results import Summary, summarize
+from pipeline.send.results import Summary
+from pipeline.send.session import (
+    dispatch_run,
+    open_client,
+    region_of,
+    run_summary,
+    target_label,
+    unknown_path,
+)
+
+__all__ = [
+    "RunOverview",
+    "git_commit",
+    "journal_path",
+    "label",
+    "list_runs",
+    "report_run",
+    "send_message",
+    "unknown_path",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,89 +118,49 @@ def send_message(
         raise InputError("no application id", fix="pass --app-id or set PIPELINE_APP_ID")
     monitor = monitor or QuietMonitor()
     name = message_name(root, resolve_message(root, str(message)))
-    audience_label = _label(root, resolve_audience(root, str(audience)))
+    audience_label = label(root, resolve_audience(root, str(audience)))
     path = journal_path(root, journal)
     with ExitStack() as stack:
         if client is None:
-            client = _open_client(stack, target, options, sandbox_store=path.parent)
-        target_label = _target_label(client, target)
+            client = open_client(stack, target, options, sandbox_store=path.parent)
+        where = target_label(client, target)
         book = stack.enter_context(Journal(path))
-        region = _region_of(client) or target.region
+        region = region_of(client) or target.region
+        spec = RunSpec(
+            message=name,
+            audience=audience_label,
+            application_id=app_id,
+            target=where,
+            region=region,
+            root=str(root.resolve()),
+            git_commit=None if choice.resume else git_commit(root),
+            api=options.api,
+        )
         if choice.resume:
-            run = _resumable(book, name, audience_label, app_id, target_label, region)
+            run = _resumable(book, spec)
             _settle_unknown(book, run, choice, monitor)
         else:
-            spec = RunSpec(
-                message=name,
-                audience=audience_label,
-                application_id=app_id,
-                target=target_label,
-                region=region,
-                root=str(root.resolve()),
-                git_commit=git_commit(root),
-            )
             rendered = render_requests(
-                message, audience, app_id=app_id, root=root, variables=variables, now=now
+                message,
+                audience,
+                app_id=app_id,
+                root=root,
+                variables=variables,
+                now=now,
+                api=options.api,
             )
             run = book.create_run(spec, _counted(rendered, monitor), force=choice.force)
-        monitor.note(
-            f"run {run.id}: {run.users} users in {run.requests} requests to {target_label}"
+        monitor.note(f"run {run.id}: {run.users} users in {run.requests} requests to {where}")
+        return dispatch_run(
+            book, run.id, client=client, options=options, monitor=monitor, results=results
         )
-        try:
-            send_requests(
-                book,
-                run.id,
-                client=client,
-                concurrency=options.concurrency,
-                delivery_attempts=options.delivery_attempts,
-                backoff=options.backoff,
-                monitor=monitor,
-                resend_lost_answers=options.resend_lost_answers,
-            )
-        except SendError as error:
-            raise RunStopped(error, _summary(book, run.id, results)) from error
-        _close_run(book, run.id)
-        return _summary(book, run.id, results)
 
 
-def _counted(requests: Iterator[ApiRequest], monitor: Monitor) -> Iterator[ApiRequest]:
-    """The requests, telling the monitor how many users each one holds as it is rendered."""
-    for request in requests:
-        monitor.rendered(len(request["SendUsersMessageRequest"]["Users"]))
-        yield request
-
-
-def unknown_path(journal: Path, run_id: int) -> Path:
-    """Where a run's users of unknown fate are listed: beside the journal."""
-    return journal.parent / f"unknown-run-{run_id}.jsonl"
-
-
-def _summary(book: Journal, run_id: int, results: Path | None) -> Summary:
-    """The run's summary; writes its results file and its list of unknown users."""
-    unknown = unknown_path(book.path, run_id)
-    return summarize(book, run_id, results_file=results, unknown_file=unknown)
-
-
-def _open_client(
-    stack: ExitStack, target: Target, options: SendOptions, *, sandbox_store: Path
-) -> PinpointClient:
-    """The boto3 client for ``target``, closed with ``stack`` (with its sandbox, if any)."""
-    endpoint_url = target.endpoint_url
-    if target.sandbox:
-        store = sandbox_store / "sandbox.sqlite"
-        endpoint_url = stack.enter_context(_embedded_sandbox(store, target.sandbox_endpoints))
-    client = create_client(
-        region=SANDBOX_REGION if target.sandbox else target.region,
-        profile=None if target.sandbox else target.profile,
-        endpoint_url=endpoint_url,
-        max_attempts=options.max_attempts,
-        concurrency=options.concurrency,
-        max_rps=options.max_rps,
-        credentials=SANDBOX_CREDENTIALS if target.sandbox else None,
-        resend_lost_answers=options.resend_lost_answers,
-    )
-    stack.callback(getattr(client, "close", lambda: None))
-    return client
+def _counted(items: Iterator[Rendered], monitor: Monitor) -> Iterator[Rendered]:
+    """The rendered items, telling the monitor how many users each holds as it is rendered."""
+    for item in items:
+        monitor.rendered(user_count(item))
+        yield item
 
 
 def _settle_unknown(book: Journal, run: Run, choice: RunChoice, monitor: Monitor) -> None:
@@ -212,20 +175,6 @@ def _settle_unknown(book: Journal, run: Run, choice: RunChoice, monitor: Monitor
             f"run {run.id}: {len(unknown)} requests were in flight when it stopped; "
             "they stay unsent (--resend-unknown sends them, --accept-unknown settles them)"
         )
-
-
-def _close_run(book: Journal, run_id: int) -> None:
-    """Mark a run finished, or stopped while requests of unknown fate remain."""
-    unknown = book.unknown(run_id)
-    if unknown:
-        book.set_status(
-            run_id,
-            STOPPED,
-            error=f"{len(unknown)} requests were in flight when the run stopped; "
-            "resume with --resend-unknown or --accept-unknown",
-        )
-    else:
-        book.set_status(run_id, FINISHED)
 
 
 def list_runs(journal: Path) -> list[RunOverview]:
@@ -255,7 +204,7 @@ def report_run(journal: Path, run_id: int | None, *, results: Path | None = None
             run_id = runs[0].id
         pruned = pruned_record(book, run_id)
         if pruned is None:
-            return _summary(book, run_id, results)
+            return run_summary(book, run_id, results)
         if results is not None:
             raise InputError(
                 f"run {run_id}'s per-endpoint results were pruned on {pruned.pruned_at}",
@@ -284,34 +233,27 @@ def git_commit(root: Path) -> str | None:
     return (done.stdout.strip() or None) if done.returncode == 0 else None
 
 
-def _resumable(
-    book: Journal, message: str, audience: str, app_id: str, target: str, region: str | None
-) -> Run:
+def _resumable(book: Journal, spec: RunSpec) -> Run:
+    """The run to resume: the latest unfinished one of this message, audience, app, API."""
     run = book.latest_unfinished(
-        message=message, audience=audience, application_id=app_id, target=target
+        message=spec.message,
+        audience=spec.audience,
+        application_id=spec.application_id,
+        target=spec.target,
+        api=spec.api,
     )
     if run is None:
         raise InputError(
-            f"no unfinished run of {message!r} to {audience!r} for application {app_id!r} "
-            f"sent to {target} in {book.path}",
-            fix="list the runs with `pipeline runs`, or send without --resume",
+            f"no unfinished run of {spec.message!r} to {spec.audience!r} for application "
+            f"{spec.application_id!r} sent to {spec.target} with --api {spec.api} in {book.path}",
+            fix="list the runs with `pipeline runs` (check --api), or send without --resume",
         )
-    if run.region and region and run.region != region:
+    if run.region and spec.region and run.region != spec.region:
         raise InputError(
-            f"run {run.id} was sent in Region {run.region}, not {region}",
+            f"run {run.id} was sent in Region {run.region}, not {spec.region}",
             fix=f"resume it with --region {run.region}",
         )
     return run
-
-
-@contextmanager
-def _embedded_sandbox(store: Path, endpoints: Path | None) -> Iterator[str]:
-    # Imported here: the sandbox (an HTTP server) is only needed for --sandbox runs.
-    from pipeline.sandbox import Sandbox
-
-    store.parent.mkdir(parents=True, exist_ok=True)
-    with Sandbox(endpoints=endpoints, store=store) as running:
-        yield running.url
 
 
 def _existing(journal: Path) -> Path:
@@ -322,21 +264,9 @@ def _existing(journal: Path) -> Path:
     return journal
 
 
-def _label(root: Path, path: Path) -> str:
+def label(root: Path, path: Path) -> str:
+    """How the journal names an audience: relative to the root when inside it."""
     try:
         return path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         return str(path.resolve())
-
-
-def _target_label(client: PinpointClient, target: Target) -> str:
-    """What the journal calls where a run goes: ``sandbox``, or the endpoint URL used."""
-    if target.sandbox:
-        return SANDBOX_TARGET
-    return endpoint_of(client) or target.endpoint_url or AWS_TARGET
-
-
-def _region_of(client: Any) -> str | None:
-    meta = getattr(client, "meta", None)
-    region = getattr(meta, "region_name", None)
-    return region if isinstance(region, str) else None

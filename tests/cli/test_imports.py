@@ -71,8 +71,9 @@ def test_help_and_version_import_nothing_heavy(args: list[str]) -> None:
             "2026-01-01T00:00:00Z",
         ],
         ["lint", "order_shipped"],
+        ["render", "order_shipped", "beta_devices", "--app-id", "x", "--api", "send-messages"],
     ],
-    ids=["render", "lint"],
+    ids=["render", "lint", "render-send-messages"],
 )
 def test_offline_commands_do_not_import_boto3(args: list[str]) -> None:
     assert "boto3" not in loaded_after(args)
@@ -95,6 +96,7 @@ def test_shell_completion_names_commands_without_loading_them():
 def test_send_does_import_boto3() -> None:
     # The probe can see boto3: without this, an empty list above would prove nothing.
     assert "boto3" in loaded_after(["send", "--help"])
+    assert "boto3" in loaded_after(["test-send", "--help"])
 
 
 def test_each_summary_in_the_root_help_is_its_commands_own() -> None:

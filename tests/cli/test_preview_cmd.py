@@ -71,3 +71,43 @@ def test_cli_unknown_user_is_a_one_line_error(tmp_path):
         "Error: no user 'u-9' in the audience; give a user id from the audience file\n"
     )
     assert result.stdout == ""
+
+
+ADDRESSED = """
+    users:
+      - {id: u-1, first_name: Ana, addresses: {SMS: "+15550100001", EMAIL: a@example.com}}
+      - {id: u-2, first_name: Zoë}
+"""
+
+
+def test_cli_text_with_send_messages_shows_addresses_and_who_gets_nothing(tmp_path):
+    result = invoke(tmp_path, "--api", "send-messages", audience=ADDRESSED)
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert [line.strip("╭─ ").split(" ─")[0] for line in out.splitlines() if "╭" in line] == [
+        "u-1 · no locale · SMS",
+        "u-1 · no locale",
+        "u-2 · no locale",
+    ]
+    assert "To      +15550100001 (SMS)" in out
+    assert "a@example.com (EMAIL): no block of the message reaches EMAIL" in out
+    assert "No addresses: nothing is sent to this user (PERMANENT_FAILURE)" in out
+
+
+def test_cli_json_with_send_messages_lists_addresses(tmp_path):
+    result = invoke(tmp_path, "--api", "send-messages", "--format", "json", audience=ADDRESSED)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)["users"]
+    assert [(user["user_id"], list(user["channels"]), user["addresses"]) for user in data] == [
+        ("u-1", ["SMS"], {"SMS": ["+15550100001"], "EMAIL": ["a@example.com"]}),
+        ("u-2", [], {}),
+    ]
+
+
+def test_cli_html_with_send_messages_is_a_usage_error(tmp_path):
+    result = invoke(
+        tmp_path, "--api", "send-messages", "--format", "html", "-o", str(tmp_path / "site")
+    )
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: --api send-messages previews as text or json")
+    assert not (tmp_path / "site").exists()

@@ -91,3 +91,25 @@ def test_a_pipe_gets_nothing_from_a_failed_render(tmp_path):
         reader.join()
     assert received == [b""]
     assert stat.S_ISFIFO(fifo.stat().st_mode)
+
+
+def test_the_summary_of_send_messages_requests_counts_addresses_and_users_without(tmp_path):
+    from pipeline.render.address_batch import AddressedRequest, Unaddressed
+
+    request = {
+        "ApplicationId": "a",
+        "MessageRequest": {
+            "MessageConfiguration": {"SMSMessage": {"Body": "hi"}},
+            "Addresses": {"+1": {"ChannelType": "SMS"}, "+2": {"ChannelType": "SMS"}},
+        },
+    }
+    items = [
+        AddressedRequest(request, {"+1": "ana", "+2": "ana"}),
+        Unaddressed(("bo", "cy")),
+        AddressedRequest(request, {"+1": "dee", "+2": "eve"}),
+    ]
+    target = tmp_path / "out.jsonl"
+    summary = write_requests(iter(items), target)
+    assert (summary.requests, summary.addresses, summary.users) == (2, 4, 3)
+    assert summary.unaddressed == 2
+    assert target.read_text() == (encode_request(request) + "\n") * 2

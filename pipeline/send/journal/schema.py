@@ -1,7 +1,9 @@
-"""The journal's SQLite schema, its upgrade from older journals, and its column lists."""
+"""The journal's SQLite schema, its upgrade from older journals, and how a connection is set up."""
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from typing import Final
 
 SCHEMA: Final = """
@@ -23,7 +25,9 @@ CREATE TABLE IF NOT EXISTS runs (
     host TEXT,
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
-    finished_at TEXT
+    finished_at TEXT,
+    api TEXT NOT NULL DEFAULT 'send-users-messages',
+    purpose TEXT NOT NULL DEFAULT 'send'
 );
 CREATE INDEX IF NOT EXISTS runs_by_content ON runs (content_hash, target);
 CREATE TABLE IF NOT EXISTS requests (
@@ -72,5 +76,38 @@ WHERE target = '{LEGACY_AWS_TARGET}' AND region IS NOT NULL
 
 RUN_COLUMNS: Final = (
     "id, message, audience, application_id, target, region, root, git_commit, content_hash,"
-    " requests, users, status, error, pid, host, created_at, updated_at, finished_at"
+    " requests, users, status, error, pid, host, created_at, updated_at, finished_at, api,"
+    " purpose"
 )
+# Columns added to ``runs`` since its first version: a journal written before them gets
+# them on opening, with the value every older run had.
+ADDED_RUN_COLUMNS: Final = (
+    ("api", "TEXT NOT NULL DEFAULT 'send-users-messages'"),
+    ("purpose", "TEXT NOT NULL DEFAULT 'send'"),
+)
+
+
+def add_columns(db: sqlite3.Connection) -> None:
+    """Give a journal written by an older version the columns added since (in a transaction)."""
+    present = {row[1] for row in db.execute("PRAGMA table_info(runs)")}
+    for name, definition in ADDED_RUN_COLUMNS:
+        if name not in present:
+            db.execute(f"ALTER TABLE runs ADD COLUMN {name} {definition}")
+
+
+def use_wal(db: sqlite3.Connection, *, patience: float = 10.0) -> None:
+    """Put the database in WAL mode, waiting (as long as for any lock) for other processes.
+
+    SQLite answers a switch to WAL that meets another connection's lock with "database is
+    locked" at once, without its busy handler: two sends started together on a new
+    journal would make one of them fail. The switch is retried instead.
+    """
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.005)

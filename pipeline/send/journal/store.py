@@ -10,9 +10,11 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Final
 
-from pipeline.api import ApiRequest, encode_request
+from pipeline.api import USERS_API
 from pipeline.errors import InputError, JournalError
+from pipeline.render.address_batch import Rendered
 from pipeline.send.journal.ledger import Ledger
 from pipeline.send.journal.packing import pack
 from pipeline.send.journal.records import (
@@ -23,15 +25,32 @@ from pipeline.send.journal.records import (
     PENDING,
     RUNNING,
     SANDBOX_TARGET,
+    SEND_PURPOSE,
     STOPPED,
     SUPERSEDED,
+    UNADDRESSED_KIND,
     Progress,
     Run,
     RunSpec,
     busy_error,
     duplicate_error,
 )
-from pipeline.send.journal.schema import LEGACY_AWS_TARGET, RUN_COLUMNS, SCHEMA, UPGRADE
+from pipeline.send.journal.rendered import answer_unaddressed, stored
+from pipeline.send.journal.schema import (
+    LEGACY_AWS_TARGET,
+    RUN_COLUMNS,
+    SCHEMA,
+    UPGRADE,
+    add_columns,
+    use_wal,
+)
+
+# A run counts as sent once one of its requests left: the unaddressed users of a
+# SendMessages run are answered from the start, but nothing was sent to them.
+_SENT_REQUEST: Final = (
+    "SELECT 1 FROM requests AS q WHERE q.run_id = runs.id"
+    f" AND q.state <> '{PENDING}' AND q.kind <> '{UNADDRESSED_KIND}'"
+)
 
 
 def _utc_now() -> datetime:
@@ -54,7 +73,9 @@ class Journal(Ledger):
             _create_private(path)
             self._db = self._connect()
             self._db.executescript(SCHEMA)
-            self._upgrade()
+            with self.transaction() as db:  # two processes opening it at once: one alters
+                add_columns(db)
+                self._upgrade()
         except (OSError, sqlite3.Error) as exc:
             raise JournalError(
                 f"cannot open the journal {path}: {exc}",
@@ -81,7 +102,7 @@ class Journal(Ledger):
         # WAL lets readers (``pipeline runs``) look while a send writes. NORMAL commits
         # reach the log without an fsync: a committed "in flight" survives a crash of the
         # process, which is what a request's fate depends on, at a fraction of FULL's cost.
-        db.execute("PRAGMA journal_mode=WAL")
+        use_wal(db)
         db.execute("PRAGMA synchronous=NORMAL")
         return db
 
@@ -98,13 +119,14 @@ class Journal(Ledger):
         self.close()
 
     def create_run(
-        self, spec: RunSpec, requests: Iterable[ApiRequest], *, force: bool = False
+        self, spec: RunSpec, requests: Iterable[Rendered], *, force: bool = False
     ) -> Run:
         """Record a new run and its rendered requests: their canonical JSON text, packed.
 
         ``requests`` is consumed inside one transaction: if it raises (a render error
         half-way), nothing is written. Unless ``force``, a run is refused when an earlier
-        run sent the same content to the same target, except for embedded sandbox runs.
+        run sent the same content to the same target, except for embedded sandbox runs
+        and test sends, which are never refused and never count as sent content.
 
         Raises:
             DuplicateRunError: An earlier run already sent (part of) the same content.
@@ -115,7 +137,8 @@ class Journal(Ledger):
             cursor = db.execute(
                 "INSERT INTO runs (message, audience, application_id, target, region, root,"
                 " git_commit, content_hash, requests, users, status, pid, host, created_at,"
-                " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, '', 0, 0, ?, ?, ?, ?, ?)",
+                " updated_at, api, purpose)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, '', 0, 0, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     spec.message,
                     spec.audience,
@@ -129,29 +152,32 @@ class Journal(Ledger):
                     socket.gethostname(),
                     now,
                     now,
+                    spec.api,
+                    spec.purpose,
                 ),
             )
             run_id = cursor.lastrowid
             assert run_id is not None
             totals = [0, 0]
 
-            def rows() -> Iterator[tuple[int, int, int, bytes]]:
-                for seq, request in enumerate(requests, start=1):
-                    text = encode_request(request)
-                    digest.update(text.encode())
-                    digest.update(b"\n")
-                    users = len(request["SendUsersMessageRequest"]["Users"])
-                    totals[0] = seq
-                    totals[1] += users
-                    yield run_id, seq, users, pack(text)
+            def rows() -> Iterator[tuple[int, int, str, int, str, bytes, str | None]]:
+                for seq, item in enumerate(requests, start=1):
+                    row = stored(item)
+                    if row.content:
+                        digest.update(row.body.encode())
+                        digest.update(b"\n")
+                        totals[0] += 1
+                    totals[1] += row.users
+                    state = PENDING if row.content else ANSWERED
+                    yield run_id, seq, row.kind, row.users, state, pack(row.body), row.recipients
 
             db.executemany(
-                "INSERT INTO requests (run_id, seq, kind, attempt, users, state, body)"
-                f" VALUES (?, ?, 'users', 1, ?, '{PENDING}', ?)",
+                "INSERT INTO requests (run_id, seq, kind, attempt, users, state, body, recipients)"
+                " VALUES (?, ?, ?, 1, ?, ?, ?, ?)",
                 rows(),
             )
             content_hash = digest.hexdigest()
-            if spec.target != SANDBOX_TARGET:
+            if spec.target != SANDBOX_TARGET and spec.purpose == SEND_PURPOSE:
                 # Checked in the same transaction as the insert: two sends of the same
                 # content started together cannot both pass (the journal's write lock
                 # orders them), and the later one sees the earlier one running.
@@ -163,10 +189,8 @@ class Journal(Ledger):
                     raise duplicate_error(earlier)
                 db.execute(
                     f"UPDATE runs SET status = '{SUPERSEDED}' WHERE content_hash = ?"
-                    " AND target = ? AND application_id = ?"
-                    f" AND status IN ('{RUNNING}', '{STOPPED}') AND NOT EXISTS"
-                    " (SELECT 1 FROM requests AS q WHERE q.run_id = runs.id"
-                    f" AND q.state <> '{PENDING}')",
+                    f" AND target = ? AND application_id = ? AND purpose = '{SEND_PURPOSE}'"
+                    f" AND status IN ('{RUNNING}', '{STOPPED}') AND NOT EXISTS ({_SENT_REQUEST})",
                     (content_hash, spec.target, spec.application_id),
                 )
             db.execute(
@@ -174,13 +198,15 @@ class Journal(Ledger):
                 (content_hash, totals[0], totals[1], run_id),
             )
             db.execute("UPDATE requests SET origin = id WHERE run_id = ?", (run_id,))
+            answer_unaddressed(db, run_id, self._now())
         return self.run(run_id)
 
     def _being_sent(self, content_hash: str, spec: RunSpec) -> Run | None:
         """A run of the same content and target that another live process is sending."""
         rows = self._db.execute(
             f"SELECT {RUN_COLUMNS} FROM runs WHERE content_hash = ? AND target = ?"
-            f" AND application_id = ? AND status = '{RUNNING}' ORDER BY id DESC",
+            f" AND application_id = ? AND status = '{RUNNING}' AND purpose = '{SEND_PURPOSE}'"
+            " ORDER BY id DESC",
             (content_hash, spec.target, spec.application_id),
         )
         now = self._clock()
@@ -189,8 +215,8 @@ class Journal(Ledger):
     def _sent_before(self, content_hash: str, spec: RunSpec) -> Run | None:
         row = self._db.execute(
             f"SELECT {RUN_COLUMNS} FROM runs WHERE content_hash = ? AND target = ?"
-            " AND application_id = ? AND EXISTS (SELECT 1 FROM requests AS q"
-            f" WHERE q.run_id = runs.id AND q.state <> '{PENDING}') ORDER BY id DESC LIMIT 1",
+            f" AND application_id = ? AND purpose = '{SEND_PURPOSE}' AND EXISTS ({_SENT_REQUEST})"
+            " ORDER BY id DESC LIMIT 1",
             (content_hash, spec.target, spec.application_id),
         ).fetchone()
         return None if row is None else Run(*row)
@@ -215,14 +241,24 @@ class Journal(Ledger):
         return [Run(*row) for row in rows]
 
     def latest_unfinished(
-        self, *, message: str, audience: str, application_id: str, target: str
+        self,
+        *,
+        message: str,
+        audience: str,
+        application_id: str,
+        target: str,
+        api: str = USERS_API,
     ) -> Run | None:
-        """The newest running or stopped run of this message, audience, application, target."""
+        """The newest running or stopped send of this message, audience, app, target and API.
+
+        Test sends are never resumed: they are not in the choice.
+        """
         row = self._db.execute(
             f"SELECT {RUN_COLUMNS} FROM runs WHERE message = ? AND audience = ?"
-            " AND application_id = ? AND target = ?"
+            " AND application_id = ? AND target = ? AND api = ?"
+            f" AND purpose = '{SEND_PURPOSE}'"
             f" AND status IN ('{RUNNING}', '{STOPPED}') ORDER BY id DESC LIMIT 1",
-            (message, audience, application_id, target),
+            (message, audience, application_id, target, api),
         ).fetchone()
         return None if row is None else Run(*row)
 
@@ -260,10 +296,10 @@ class Journal(Ledger):
         requests = dict.fromkeys((PENDING, IN_FLIGHT, ANSWERED, ACCEPTED), 0)
         users = dict(requests)
         retries = 0
-        rows = self._db.execute(
+        rows = self._db.execute(  # users without addresses are never sent: not counted
             "SELECT state, parent IS NULL, COUNT(*), SUM(users) FROM requests"
-            " WHERE run_id = ? GROUP BY state, parent IS NULL",
-            (run_id,),
+            " WHERE run_id = ? AND kind <> ? GROUP BY state, parent IS NULL",
+            (run_id, UNADDRESSED_KIND),
         )
         for state, rendered, count, user_count in rows:
             if rendered:
@@ -276,7 +312,7 @@ class Journal(Ledger):
 
 def _create_private(path: Path) -> None:
     """Create the journal's folder (0700) and file (0600) if they do not exist yet."""
-    if not path.parent.exists():
-        path.parent.mkdir(mode=0o700, parents=True)
+    # Two sends started together both find the folder missing: the second must not fail.
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     if not path.exists():
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
