@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, NotRequired, TypedDict
 
-import botocore.session
+from botocore.loaders import Loader
 from botocore.model import OperationModel, ServiceModel, Shape, StructureShape
 from botocore.validate import ParamValidator
 
@@ -61,8 +61,16 @@ class Envelope:
 
 @cache
 def service_model() -> ServiceModel:
-    """Botocore's model of the Pinpoint API (loaded from botocore's bundled data, offline)."""
-    return botocore.session.get_session().get_service_model(SERVICE)
+    """Botocore's model of the Pinpoint API, from the data bundled with botocore only.
+
+    No botocore session is made: a session reads ``~/.aws/config`` (and ``AWS_DATA_PATH``,
+    ``~/.aws/models``) on first use, and the offline commands (render, lint, preview, diff)
+    must work the same, and run nothing, whatever the AWS configuration holds.
+    """
+    loader = Loader(
+        extra_search_paths=[Loader.BUILTIN_DATA_PATH], include_default_search_paths=False
+    )
+    return ServiceModel(loader.load_service_model(SERVICE, "service-2"), service_name=SERVICE)
 
 
 @cache
