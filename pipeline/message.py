@@ -17,7 +17,7 @@ from botocore.model import ListShape, MapShape, Shape, StructureShape
 
 from pipeline import api
 from pipeline.errors import MessageError, UnknownFieldError
-from pipeline.project import MESSAGE_FILE, message_name
+from pipeline.project import MESSAGE_FILE, inside_root, message_name, named_by_repository
 from pipeline.yamlfile import BLOCK_TEXT, YamlPath, load_yaml_with_lines, read_text
 
 TOP_LEVEL_KEYS = (
@@ -90,6 +90,8 @@ class Message:
 def load_message(root: Path, folder: Path) -> Message:
     """Read and check ``message.yaml`` in ``folder``."""
     path = folder / MESSAGE_FILE
+    if named_by_repository(root, path):
+        inside_root(root, path, MessageError)
     document, lines = load_yaml_with_lines(read_text(path, MessageError), path, MessageError)
     if not isinstance(document, dict):
         raise MessageError(
