@@ -20,6 +20,7 @@ from typing import Any
 from pipeline.errors import InputError, RunStopped, SendError
 from pipeline.project import message_name, resolve_audience, resolve_message
 from pipeline.render.renderer import render_requests
+from pipeline.review.gitrepo import find_repository
 from pipeline.send.client import (
     SANDBOX_CREDENTIALS,
     SANDBOX_REGION,
@@ -232,18 +233,16 @@ def report_run(journal: Path, run_id: int | None, *, results: Path | None = None
 
 
 def git_commit(root: Path) -> str | None:
-    """The commit checked out at ``root``, if it is inside a git repository."""
+    """The commit checked out at ``root``, if it is inside a git repository.
+
+    Asked of the checkout's own repository only (``gitrepo``): a folder of the project
+    shaped like a repository must not decide what the journal records.
+    """
     try:
-        done = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "--verify", "--quiet", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
+        done = find_repository(root).run(["rev-parse", "--verify", "--quiet", "HEAD"], timeout=10)
+    except (InputError, OSError, subprocess.SubprocessError):
         return None
-    return (done.stdout.strip() or None) if done.returncode == 0 else None
+    return (done.stdout.decode().strip() or None) if done.returncode == 0 else None
 
 
 def _resumable(

@@ -32,7 +32,14 @@ from pipeline.project import (
 from pipeline.render.renderer import MessageRenderer
 from pipeline.review.diff.compare import Side, SideFailed, compare
 from pipeline.review.diff.model import HEAD_LABEL, Comparison, DiffReport, MessageDiff, Status
-from pipeline.review.gitref import Revision, exists_at, export_paths, find_revision, is_tracked
+from pipeline.review.gitref import (
+    Revision,
+    exists_at,
+    export_paths,
+    find_revision,
+    is_lfs_pointer,
+    is_tracked,
+)
 
 
 def diff_messages(
@@ -311,6 +318,14 @@ def _users_of(path: Path) -> Callable[[], Iterator[User]]:
 
     def users() -> Iterator[User]:
         if not opened:  # on first use, so a broken audience fails its own side only
+            if is_lfs_pointer(path):
+                raise AudienceError(
+                    "the audience is a Git LFS pointer, not its users: pipeline diff reads "
+                    "files as git stores them and runs no filter",
+                    path=path,
+                    fix="keep the audience out of LFS, or pass --audience with a file that "
+                    "git does not track (both sides then use it)",
+                )
             opened.append(load_audience(path))
         return opened[0].users()
 
@@ -337,11 +352,15 @@ def _messages_in(root: Path) -> list[str]:
 
 
 def _tree_digest(folder: Path) -> bytes:
-    """A digest of every file under a folder, names and contents."""
+    """A digest of every file under a folder, names and contents.
+
+    A symlink counts as its target's name, never followed: the tree is the pull
+    request's, and its links may lead anywhere (or to a device that never ends).
+    """
     digest = hashlib.blake2b(digest_size=16)
     if folder.is_dir():
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-            content = path.read_bytes()
+        for path in sorted(p for p in folder.rglob("*") if p.is_symlink() or p.is_file()):
+            content = str(path.readlink()).encode() if path.is_symlink() else path.read_bytes()
             name = path.relative_to(folder).as_posix().encode()
             digest.update(b"%d %d\0" % (len(name), len(content)) + name + content)
     return digest.digest()
