@@ -7,8 +7,10 @@ PipelineError                  exit code 1 unless a subclass says otherwise
 │   ├── TemplateError          a Jinja template fails to compile or render
 │   │   ├── TemplateSyntaxError    a Jinja syntax error
 │   │   ├── MissingTemplateError   an include, import or extends of a missing file
-│   │   └── UndefinedValueError    an undefined value
-│   │       └── UserInBlockError   ``user`` inside MessageConfiguration
+│   │   ├── UndefinedValueError    an undefined value
+│   │   │   └── UserInBlockError   ``user`` inside MessageConfiguration
+│   │   └── RenderLimitError       a render goes past a limit: the size of a value, memory
+│   │       └── RenderTimeError    ... or its time
 │   ├── AudienceError          an audience file: syntax, missing or duplicate id, no users
 │   ├── RequestError           a built request that botocore's model rejects
 │   └── DuplicateRunError      the same content was already sent
@@ -108,6 +110,14 @@ class UndefinedValueError(TemplateError):
 
 class UserInBlockError(UndefinedValueError):
     """``user`` is used in MessageConfiguration, which every user of a request shares."""
+
+
+class RenderLimitError(TemplateError):
+    """A render builds a value over the render limits (``pipeline.render.limits``)."""
+
+
+class RenderTimeError(RenderLimitError):
+    """A render takes longer than its time limit."""
 
 
 class AudienceError(InputError):

@@ -17,15 +17,18 @@ from typing import Any
 
 import jinja2
 from jinja2.loaders import split_template_path
-from jinja2.sandbox import SandboxedEnvironment
 
 from pipeline.errors import (
     MissingTemplateError,
+    RenderLimitError,
+    RenderTimeError,
     TemplateError,
     TemplateSyntaxError,
     UndefinedValueError,
     UserInBlockError,
 )
+from pipeline.render.guarded import LimitedEnvironment
+from pipeline.render.limits import ENVIRONMENT_VARIABLE, LimitExceeded, RenderLimits
 
 SUBSTITUTION_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 
@@ -83,8 +86,8 @@ class LocaleLoader(jinja2.BaseLoader):
         raise jinja2.TemplateNotFound(template)
 
 
-class PipelineEnvironment(SandboxedEnvironment):
-    """The sandboxed environment with a fast path for attribute lookups on mappings.
+class PipelineEnvironment(LimitedEnvironment):
+    """The sandboxed environment, with render limits and fast attribute lookups on mappings.
 
     Jinja tries ``getattr`` first and falls back to the key, which raises and catches an
     AttributeError for every ``user.first_name`` (the bulk of per-user work). User data
@@ -124,10 +127,16 @@ def format_number(value: Any, decimals: int = 0) -> str:
     return f"{float(value):,.{decimals}f}"
 
 
-def make_environment(templates: Path, locale: str | None) -> PipelineEnvironment:
-    """The environment for one locale: everything a template can reach is under templates/."""
+def make_environment(
+    templates: Path, locale: str | None, *, limits: RenderLimits | None = None
+) -> PipelineEnvironment:
+    """The environment for one locale: everything a template can reach is under templates/.
+
+    ``limits`` bound each render (default: ``RenderLimits.from_environment()``).
+    """
     environment = PipelineEnvironment(
         loader=LocaleLoader(templates, locale),
+        limits=limits,
         undefined=jinja2.StrictUndefined,
         autoescape=False,  # plain text for SMS and push, not HTML
         auto_reload=False,  # no stat() per include per user: files do not change mid-run
@@ -207,6 +216,8 @@ def template_error(
             user_id=user_id,
             fix="check the spelling, or give a fallback with | default('...')",
         )
+    if isinstance(exc, LimitExceeded | MemoryError | RecursionError):
+        return _limit_error(exc, where_path, where_line, field, user_id)
     if isinstance(exc, jinja2.exceptions.SecurityError):
         return TemplateError(
             f"not allowed in a template: {exc}",
@@ -221,4 +232,26 @@ def template_error(
         line=where_line,
         field=field,
         user_id=user_id,
+    )
+
+
+def _limit_error(
+    exc: BaseException, path: Path, line: int | None, field: str | None, user_id: str | None
+) -> RenderLimitError:
+    """A render that went past a limit, or ran out of memory or stack, as one line."""
+    if isinstance(exc, LimitExceeded):
+        what = f"the template exceeds a render limit: {exc.what}"
+    elif isinstance(exc, MemoryError):
+        what = "the template ran out of memory while rendering"
+    else:
+        what = "the template nests too deeply (a macro or include that calls itself?)"
+    kind = RenderTimeError if isinstance(exc, LimitExceeded) and exc.timed_out else RenderLimitError
+    return kind(
+        what,
+        path=path,
+        line=line,
+        field=field,
+        user_id=user_id,
+        fix=f"make the template do less; the operator sets the limits with {ENVIRONMENT_VARIABLE} "
+        "(e.g. seconds=5,characters=2000000,digits=4300)",
     )
