@@ -37,6 +37,17 @@ class UserOutOfScope(jinja2.UndefinedError):
     """Jinja's error for a use of ``user`` where it is out of scope (MessageConfiguration)."""
 
 
+class PipelineUndefined(jinja2.StrictUndefined):
+    """Jinja's ``StrictUndefined``, strict inside a list or a dict too.
+
+    ``{{ [user.missing] }}`` prints the list's ``repr``, which is the one thing
+    ``StrictUndefined`` lets through: it would send ``[Undefined]`` to every user.
+    """
+
+    def __repr__(self) -> str:
+        self._fail_with_undefined_error()
+
+
 def locale_chain(locale: str | None) -> list[str]:
     """Locales to try, most specific first: ``zh-Hant-TW`` -> zh-Hant-TW, zh-Hant, zh."""
     if not locale:
@@ -82,7 +93,8 @@ class LocaleLoader(jinja2.BaseLoader):
                 raise TemplateError(
                     "the template is not UTF-8", path=candidate, fix="save it as UTF-8"
                 ) from exc
-            return source, str(candidate), lambda: True
+            # An editor's byte-order mark is no text: sent, it would force UCS-2 on an SMS.
+            return source.removeprefix("\ufeff"), str(candidate), lambda: True
         raise jinja2.TemplateNotFound(template)
 
 
@@ -137,7 +149,7 @@ def make_environment(
     environment = PipelineEnvironment(
         loader=LocaleLoader(templates, locale),
         limits=limits,
-        undefined=jinja2.StrictUndefined,
+        undefined=PipelineUndefined,
         autoescape=False,  # plain text for SMS and push, not HTML
         auto_reload=False,  # no stat() per include per user: files do not change mid-run
         cache_size=-1,

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 import jinja2
 import pytest
 
-from pipeline.errors import RenderLimitError, RenderTimeError, TemplateError
+from pipeline.errors import RenderLimitError, RenderTimeError, TemplateError, UndefinedValueError
 from pipeline.render.limits import ENVIRONMENT_VARIABLE
 from pipeline.render.templating import (
     format_date,
@@ -166,6 +166,27 @@ def test_sub_writes_pinpoints_placeholder(name):
 def test_sub_refuses_what_is_no_substitution_name(name):
     with pytest.raises(jinja2.TemplateRuntimeError, match="a substitution name is"):
         sub(name)
+
+
+def test_a_byte_order_mark_at_the_start_of_a_template_file_is_dropped(tmp_path):
+    root = project(
+        tmp_path,
+        'MessageConfiguration: {SMSMessage: {}}\nPerUser: {BodyOverride: "{% include \'m/b.j2\' %}"}\n',
+        **{"templates/m/b.j2": "\ufeffHi {{ user.first_name }}"},
+    )
+    assert users_of(render(root))["u-1"]["BodyOverride"] == "Hi Ana"
+
+
+@pytest.mark.parametrize(
+    "expression", ["[user.missing]", "{'a': user.missing}", "(1, user.missing)", "[[user.missing]]"]
+)
+def test_an_undefined_value_inside_a_list_or_a_dict_is_an_undefined_error(tmp_path, expression):
+    root = project(
+        tmp_path,
+        f'MessageConfiguration: {{SMSMessage: {{}}}}\nPerUser: {{BodyOverride: "{{{{ {expression} }}}}"}}\n',
+    )
+    with pytest.raises(UndefinedValueError, match=r"undefined value: no key or attribute 'missing'"):
+        render(root)
 
 
 def test_a_render_over_a_limit_names_the_template_the_field_and_the_limit(tmp_path, monkeypatch):
