@@ -129,6 +129,15 @@ class PerUserTemplate:
                 user_id=user.id,
                 fix="RawContent must render to a JSON document; use the tojson filter for values",
             ) from exc
+        except (ValueError, RecursionError) as exc:  # json reads what Python can hold
+            raise TemplateError(
+                "RawContent is JSON nested too deeply, or with a number too long, to read",
+                path=self.message.path,
+                line=self.message.line_of("PerUser", "RawContent"),
+                field="PerUser.RawContent",
+                user_id=user.id,
+                fix="keep RawContent's JSON shallow and its numbers under 4,300 digits",
+            ) from exc
 
 
 def _per_user_fields(per_user: dict[str, Any]) -> list[tuple[YamlPath, str]]:
