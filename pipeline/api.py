@@ -16,6 +16,7 @@ from botocore.model import OperationModel, ServiceModel, Shape, StructureShape
 from botocore.validate import ParamValidator
 
 from pipeline.errors import RequestError
+from pipeline.unsendable import describe, find_unsendable
 
 SERVICE = "pinpoint"
 OPERATION = "SendUsersMessages"
@@ -154,3 +155,20 @@ def encode_request(request: ApiRequest) -> str:
     Deterministic for the same request, so the same inputs give byte-identical output.
     """
     return _COMPACT_JSON.encode(request)
+
+
+def request_bytes(request: ApiRequest, text: str | None = None) -> bytes:
+    """The UTF-8 bytes of a request's text (``text``, else its canonical JSON).
+
+    Raises:
+        RequestError: A text of it holds a lone surrogate (from a template or a --var),
+            which UTF-8 cannot encode and so cannot be sent; the user is named.
+    """
+    text = encode_request(request) if text is None else text
+    try:
+        return text.encode()
+    except UnicodeEncodeError as exc:
+        users = request["SendUsersMessageRequest"]["Users"]
+        user_id = next((uid for uid, config in users.items() if find_unsendable(config)), None)
+        what, fix = describe(exc.object[exc.start])
+        raise RequestError(f"{what} in the rendered request", user_id=user_id, fix=fix) from None

@@ -11,13 +11,15 @@ are shown only for bugs.
 from __future__ import annotations
 
 import importlib
+import io
+import sys
 from typing import Any
 
 import typer
 import typer.main
 from typer.core import TyperCommand, TyperGroup
 
-from pipeline.errors import PipelineError
+from pipeline.errors import PipelineError, StorageError
 
 # Each command's module under pipeline/cli/ and its one-line summary for ``pipeline
 # --help``. Importing only the module of the command being run keeps start-up small (send
@@ -74,6 +76,14 @@ class PipelineGroup(TyperGroup):
         except PipelineError as error:
             typer.echo(f"Error: {error}", err=True)
             raise typer.Exit(error.exit_code) from None
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            # The machine refused a file where no module expected it: no bug of ours, and
+            # no mistake of the user's either, so one line and exit 3 rather than a trace.
+            failure = StorageError.of(exc, "read or write a file")
+            typer.echo(f"Error: {failure}", err=True)
+            raise typer.Exit(failure.exit_code) from None
 
 
 # Locals are never shown: they may hold AWS credentials.
@@ -94,4 +104,9 @@ def _root() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; the console script's entry point."""
+    # A file name that is not UTF-8 (git allows any bytes) reaches Python as lone
+    # surrogates, which a strict stream cannot print: show them escaped instead of failing.
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
     app(args=argv)

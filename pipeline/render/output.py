@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from pipeline.api import ApiRequest, encode_request
-from pipeline.errors import InputError
+from pipeline.api import ApiRequest, encode_request, request_bytes
+from pipeline.errors import InputError, StorageError
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +31,17 @@ def write_requests(requests: Iterable[ApiRequest], target: Path | None) -> Write
     The lines go to a temporary file first; only when every request has rendered and
     validated is it renamed over ``target`` (or copied to stdout), so a failed render
     leaves no partial output behind.
+
+    Raises:
+        StorageError: The output cannot be written (a full disk, a read-only folder).
     """
+    try:
+        return _write(requests, target)
+    except OSError as exc:
+        raise StorageError.of(exc, "write the output", target) from exc
+
+
+def _write(requests: Iterable[ApiRequest], target: Path | None) -> WriteSummary:
     if target is not None and target.exists() and not target.is_file():
         # A device or a pipe (-o /dev/stdout, /dev/null, a FIFO) cannot be replaced by a
         # rename, which would swap the device node for a regular file: stream into it.
@@ -56,8 +66,11 @@ def write_requests(requests: Iterable[ApiRequest], target: Path | None) -> Write
 
 
 def _render_all(requests: Iterable[ApiRequest]) -> list[ApiRequest]:
-    """Every request, rendered before any is written: a stream cannot be taken back."""
-    return list(requests)
+    """Every request, rendered and encodable before any is written (no taking a stream back)."""
+    rendered = list(requests)
+    for request in rendered:
+        request_bytes(request)
+    return rendered
 
 
 def _write_lines(requests: Iterable[ApiRequest], stream: IO[str]) -> WriteSummary:
@@ -65,7 +78,7 @@ def _write_lines(requests: Iterable[ApiRequest], stream: IO[str]) -> WriteSummar
     count = users = 0
     for request in requests:
         line = encode_request(request) + "\n"
-        digest.update(line.encode())
+        digest.update(request_bytes(request, line))
         stream.write(line)
         count += 1
         users += len(request["SendUsersMessageRequest"]["Users"])

@@ -19,6 +19,7 @@ from pipeline.audience import User
 from pipeline.errors import TemplateError
 from pipeline.message import Message
 from pipeline.render.templating import PipelineEnvironment, template_error
+from pipeline.unsendable import describe, find_unsendable
 from pipeline.yamlfile import YamlPath
 
 # Separates the per-user fields in the one rendered string; a user whose data contains it
@@ -81,6 +82,7 @@ class PerUserTemplate:
         scope = self.scope
         scope["user"] = user.attributes
         parts: list[str] | None = None
+        text = ""
         combined, context = self.combined, self.context
         if combined is not None and context is not None:
             if context.vars:
@@ -95,6 +97,9 @@ class PerUserTemplate:
                 parts = None
         if parts is None:
             parts = self._render_fields(user)
+            text = FIELD_SEPARATOR.join(parts)
+        if not text.isascii():  # one C call in the common case: only non-ASCII can fail
+            self._check_encodable(text, parts, user)
         configuration = self.build(parts)
         if self.raw_content:
             self._check_raw_content(configuration, user)
@@ -115,6 +120,23 @@ class PerUserTemplate:
                     user_id=user.id,
                 ) from exc
         return parts
+
+    def _check_encodable(self, text: str, parts: list[str], user: User) -> None:
+        """Refuse a lone surrogate (from ``%c``, a literal, a --var): it cannot be sent."""
+        try:
+            text.encode()
+        except UnicodeEncodeError as exc:
+            what, fix = describe(exc.object[exc.start])
+            failing = next(i for i, part in enumerate(parts) if find_unsendable(part))
+            where = ("PerUser", *self.fields[failing][0])
+            raise TemplateError(
+                f"{what} in the rendered text",
+                path=self.message.path,
+                line=self.message.text_line_of(*where),
+                field=dotted(where),
+                user_id=user.id,
+                fix=fix,
+            ) from None
 
     def _check_raw_content(self, configuration: EndpointSendConfiguration, user: User) -> None:
         try:

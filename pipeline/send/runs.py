@@ -39,6 +39,7 @@ from pipeline.send.journal import (
     Run,
     RunSpec,
 )
+from pipeline.send.journal.damaged import reading
 from pipeline.send.options import RunChoice, SendOptions, Target
 from pipeline.send.results import Summary, summarize
 
@@ -217,13 +218,13 @@ def list_runs(journal: Path) -> list[RunOverview]:
     """Every run of a journal, newest first, with where each stands (none without a journal)."""
     if not journal.is_file():
         return []
-    with Journal(journal) as book:
+    with Journal(journal) as book, reading(journal):
         return [RunOverview(run, book.progress(run.id)) for run in book.runs()]
 
 
 def report_run(journal: Path, run_id: int | None, *, results: Path | None = None) -> Summary:
     """One run's summary (the latest run without ``run_id``); optionally its results file."""
-    with Journal(_existing(journal)) as book:
+    with Journal(_existing(journal)) as book, reading(journal):
         if run_id is None:
             runs = book.runs()
             if not runs:

@@ -209,3 +209,14 @@ def test_raw_content_json_that_python_cannot_hold_is_one_error(tmp_path, raw):
     with pytest.raises(TemplateError, match="RawContent is JSON nested too deeply, or with a number too long") as caught:
         render(root)
     assert (caught.value.user_id, caught.value.field) == ("u-1", "PerUser.RawContent")
+
+
+def test_a_lone_surrogate_a_template_makes_names_its_field_and_user(tmp_path):
+    root = project(
+        tmp_path,
+        "MessageConfiguration: {SMSMessage: {}}\n"
+        "PerUser:\n  TitleOverride: '{{ user.first_name }}'\n  BodyOverride: \"{{ '%c' % 55296 }}\"\n",
+    )
+    with pytest.raises(TemplateError, match=r"a lone surrogate \(U\+D800\) in the rendered text") as caught:
+        render(root)
+    assert (caught.value.user_id, caught.value.field, caught.value.line) == ("u-1", "PerUser.BodyOverride", 4)

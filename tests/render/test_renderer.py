@@ -159,3 +159,10 @@ def test_locales_that_render_identically_share_requests():
     requests = render(REPO, "order_shipped", "beta_testers")
     assert len(requests) == 1
     assert len(requests[0]["SendUsersMessageRequest"]["Users"]) == 24
+
+
+def test_a_lone_surrogate_in_a_channel_block_names_its_field(tmp_path):
+    root = project(tmp_path, "MessageConfiguration:\n  SMSMessage: {Body: \"{{ '%c' % 56000 }}\"}\n")
+    with pytest.raises(TemplateError, match=r"a lone surrogate \(U\+DAC0\) in the rendered text") as caught:
+        render(root)
+    assert (caught.value.field, caught.value.line) == ("MessageConfiguration.SMSMessage.Body", 2)

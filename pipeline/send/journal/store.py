@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pipeline.api import ApiRequest, encode_request
+from pipeline.api import ApiRequest, encode_request, request_bytes
 from pipeline.errors import InputError, JournalError
 from pipeline.send.journal.ledger import Ledger
 from pipeline.send.journal.records import (
@@ -123,7 +123,7 @@ class Journal(Ledger):
             def rows() -> Iterator[tuple[int, int, int, str]]:
                 for seq, request in enumerate(requests, start=1):
                     text = encode_request(request)
-                    digest.update(text.encode())
+                    digest.update(request_bytes(request, text))
                     digest.update(b"\n")
                     users = len(request["SendUsersMessageRequest"]["Users"])
                     totals[0] = seq
