@@ -20,6 +20,7 @@ import typer.main
 from typer.core import TyperCommand, TyperGroup
 
 from pipeline.errors import PipelineError, StorageError
+from pipeline.send.urls import without_userinfo
 
 # Each command's module under pipeline/cli/ and its one-line summary for ``pipeline
 # --help``. Importing only the module of the command being run keeps start-up small (send
@@ -74,7 +75,8 @@ class PipelineGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except PipelineError as error:
-            typer.echo(f"Error: {error}", err=True)
+            # No URL's user:password@ is ever printed (--endpoint-url may carry one).
+            typer.echo(f"Error: {without_userinfo(str(error))}", err=True)
             raise typer.Exit(error.exit_code) from None
         except BrokenPipeError:
             raise

@@ -49,6 +49,7 @@ from botocore.exceptions import (
 from pipeline.errors import CredentialsError, InputError
 from pipeline.send.journal import Claimed
 from pipeline.send.ratelimit import RateLimiter
+from pipeline.send.urls import without_userinfo
 
 DEFAULT_CONCURRENCY: Final = 64
 DEFAULT_MAX_ATTEMPTS: Final = 10
@@ -158,7 +159,8 @@ def create_client(
             "no AWS Region", fix="pass --region or set AWS_REGION or AWS_DEFAULT_REGION"
         ) from exc
     except ValueError as exc:  # botocore's complaint about a malformed endpoint URL
-        raise InputError(f"bad --endpoint-url {endpoint_url!r}: {exc}") from exc
+        shown = without_userinfo(f"{endpoint_url!r}: {exc}")
+        raise InputError(f"bad --endpoint-url {shown}") from exc
     # First among the retry handlers: its False vetoes the standard handler's retry.
     guard: Any = _retry_guard(resend_lost_answers)  # the stubs expect handlers to return None
     client.meta.events.register_first(
@@ -280,7 +282,8 @@ def _failure(
     """A failure; a call that may have been processed is retried only if lost answers are."""
     if maybe_processed and not resend:
         retry = False
-    return CallFailure(what, retry, maybe_processed, fix)
+    # botocore's texts repeat the endpoint URL; this one is printed and journaled.
+    return CallFailure(without_userinfo(what), retry, maybe_processed, fix)
 
 
 def request_id(response: Mapping[str, Any]) -> str | None:

@@ -42,6 +42,7 @@ from pipeline.send.journal import (
 from pipeline.send.journal.damaged import reading
 from pipeline.send.options import RunChoice, SendOptions, Target
 from pipeline.send.results import Summary, summarize
+from pipeline.send.urls import without_userinfo
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +110,9 @@ def send_message(
     monitor = monitor or QuietMonitor()
     name = message_name(root, resolve_message(root, str(message)))
     audience_label = _label(root, resolve_audience(root, str(audience)))
-    target_label = SANDBOX_TARGET if target.sandbox else target.endpoint_url or AWS_TARGET
+    target_label = (
+        SANDBOX_TARGET if target.sandbox else without_userinfo(target.endpoint_url or AWS_TARGET)
+    )
     path = journal_path(root, journal)
     with ExitStack() as stack:
         if client is None:
