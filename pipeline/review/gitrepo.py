@@ -40,6 +40,7 @@ _CONFIG = (
     "core.attributesFile=/dev/null",
     "protocol.allow=never",
     "safe.bareRepository=explicit",
+    "log.showSignature=false",  # no gpg run on the pull request's signatures
 )
 _ENVIRONMENT = {
     "GIT_CONFIG_NOSYSTEM": "1",
