@@ -43,6 +43,7 @@ from pipeline.pinpoint.limits import MAX_REQUEST_BYTES
 
 ENVIRONMENT_VARIABLE = "PIPELINE_RENDER_LIMITS"
 _BITS_PER_DIGIT = 3.3219280948873626  # log2(10)
+_FEW_PIECES = 64
 _SIZED = (str, bytes, list, tuple, dict)
 # printf-style conversions: the width and precision of each, a number or '*'.
 _PRINTF = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?[hlL]?[a-zA-Z%]")
@@ -139,7 +140,7 @@ class Guard:
     def concat(self, pieces: Iterable[str]) -> str:
         """Jinja's ``concat``: join a render's output, the outermost one timing the render.
 
-        The pieces are sized before they are joined: a loop can yield the same long text
+        The pieces are counted before they are joined: a loop can yield the same long text
         many times over at no cost, and only the join would build it. A whole render's
         output may hold long data as it is (a user's attribute); past what a request
         could ever carry it is refused, smaller it meets the payload limit when batched.
@@ -156,7 +157,9 @@ class Guard:
         finally:
             self.depth = 0
             self.deadline = None
-        if sum(map(len, parts)) > self.max_output:
+        # Few pieces join to little more than the longest value, and every value a template
+        # builds is within the limits: only many pieces (a loop) are counted, off the hot path.
+        if len(parts) > _FEW_PIECES and sum(map(len, parts)) > self.max_output:
             raise LimitExceeded(
                 f"a rendered text of {sum(map(len, parts)):,} characters could never be sent: "
                 f"a request carries at most {MAX_REQUEST_BYTES:,} bytes"
