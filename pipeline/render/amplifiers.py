@@ -25,6 +25,11 @@ def check_call(
         check = _METHOD_CHECKS.get(name)
         if check is not None:
             check(guard, receiver, *args, **kwargs)
+    elif isinstance(receiver, list | dict) and name in _GROWING:
+        # The sandbox lets a template grow its own lists and dicts: x.extend(x) in a loop
+        # doubles x each time, past any memory in a few dozen steps.
+        added = args[0] if name in ("extend", "update") and args else ()
+        guard.items(len(receiver) + (len(added) if hasattr(added, "__len__") else 1), "a value")
     elif type(receiver) is int and name == "to_bytes" and args and type(args[0]) is int:
         guard.items(args[0], "a value")
 
@@ -122,6 +127,7 @@ def _check_join_method(guard: Guard, separator: Any, items: Any = (), *args: Any
 
 
 Check = Callable[..., None]
+_GROWING = frozenset({"append", "insert", "extend", "update", "setdefault"})
 _FILTER_CHECKS: dict[str, Check] = {
     "join": _check_join,
     "replace": _check_replace,

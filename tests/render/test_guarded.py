@@ -66,6 +66,7 @@ def test_work_that_never_ends_stops_at_the_time_limit(source):
             "a text of 1,048,576",
         ),
         ("{% set s %}{% for i in range(2000) %}{{ 'x' * 1000 }}{% endfor %}{% endset %}", "a text"),
+        ("{% set x = [1] %}{% for i in range(40) %}{{ x.extend(x) }}{% endfor %}", "a value of 1,048,576"),
     ],
 )
 def test_a_value_too_large_is_refused_before_it_is_built(source, message):
@@ -106,3 +107,16 @@ def test_filters_added_after_the_environment_is_made_are_checked_too():
 def test_the_internal_filters_cannot_be_named_by_a_template():
     with pytest.raises(jinja2.TemplateSyntaxError):
         environment().from_string("{{ x | pipeline loop }}")
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{% set d = {} %}{% for i in range(20) %}{{ d.update({i: i}) }}{% endfor %}",
+        "{% set x = [] %}{% for i in range(20) %}{{ x.append(i) }}{% endfor %}",
+        "{% set x = [] %}{% for i in range(20) %}{{ x.insert(0, i) }}{% endfor %}",
+    ],
+)
+def test_a_list_or_dict_a_template_grows_is_held_to_the_limit(source):
+    with pytest.raises(LimitExceeded, match="a value of 11 characters or items"):
+        environment(characters=10).from_string(source).render()
