@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, Final, NotRequired, TypedDict, final
 
-import botocore.session
+from botocore.loaders import Loader
 from botocore.model import OperationModel, ServiceModel, Shape, StructureShape
 from botocore.validate import ParamValidator
 
 from pipeline.errors import RequestError
+from pipeline.unsendable import describe, find_unsendable
 
 SERVICE = "pinpoint"
 OPERATION = "SendUsersMessages"
@@ -97,8 +98,16 @@ class Envelope:
 
 @cache
 def service_model() -> ServiceModel:
-    """Botocore's model of the Pinpoint API (loaded from botocore's bundled data, offline)."""
-    return botocore.session.get_session().get_service_model(SERVICE)
+    """Botocore's model of the Pinpoint API, from the data bundled with botocore only.
+
+    No botocore session is made: a session reads ``~/.aws/config`` (and ``AWS_DATA_PATH``,
+    ``~/.aws/models``) on first use, and the offline commands (render, lint, preview, diff)
+    must work the same, and run nothing, whatever the AWS configuration holds.
+    """
+    loader = Loader(
+        extra_search_paths=[Loader.BUILTIN_DATA_PATH], include_default_search_paths=False
+    )
+    return ServiceModel(loader.load_service_model(SERVICE, "service-2"), service_name=SERVICE)
 
 
 @cache
@@ -204,3 +213,26 @@ def encode_request(request: AnyRequest) -> str:
     if "\u2028" in text or "\u2029" in text:
         text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
     return text
+
+
+def request_bytes(request: AnyRequest, text: str | None = None) -> bytes:
+    """The UTF-8 bytes of a request's text (``text``, else its canonical JSON).
+
+    Raises:
+        RequestError: A text of it holds a lone surrogate (from a template or a --var),
+            which UTF-8 cannot encode and so cannot be sent; the user (or address) is named.
+    """
+    text = encode_request(request) if text is None else text
+    try:
+        return text.encode()
+    except UnicodeEncodeError as exc:
+        what, fix = describe(exc.object[exc.start])
+        if "SendUsersMessageRequest" in request:
+            users = request["SendUsersMessageRequest"]["Users"]
+            user_id = next((uid for uid, config in users.items() if find_unsendable(config)), None)
+            what = f"{what} in the rendered request"
+            raise RequestError(what, user_id=user_id, fix=fix) from None
+        addresses = request["MessageRequest"]["Addresses"]
+        address = next((a for a, config in addresses.items() if find_unsendable(config)), None)
+        field = None if address is None else f"Addresses.{address}"
+        raise RequestError(f"{what} in the rendered request", field=field, fix=fix) from None

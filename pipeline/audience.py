@@ -1,4 +1,4 @@
-"""Audiences: YAML, JSON Lines and CSV files of users, streamed where the format allows.
+r"""Audiences: YAML, JSON Lines and CSV files of users, streamed where the format allows.
 
 Every format yields the same thing, ``User`` records in file order, each with its line for
 error messages. JSON Lines and CSV are read one line at a time, so memory stays flat as
@@ -13,7 +13,9 @@ the file grows, apart from the compact id index that catches duplicates.
 A user's ``addresses`` (``pipeline.addresses``) are checked here too: known channels,
 non-empty addresses, none listed twice in the whole audience.
 
-Ids are non-empty strings; an integer id is taken as its decimal text.
+Ids are non-empty strings; an integer id is taken as its decimal text. Text that no
+message can carry (``unsendable``) is refused the same way in every format: a NUL
+character, raw or written ``\u0000`` or ``"\0"``, and a lone surrogate (``\ud800``).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from pipeline.addresses import (
 )
 from pipeline.errors import AddressError, AudienceError
 from pipeline.idindex import IdIndex
+from pipeline.unsendable import ESCAPES, check_sendable, find_unsendable, unsendable_error
 from pipeline.yamlfile import load_yaml, load_yaml_with_lines, read_text
 
 Attributes = dict[str, Any]
@@ -100,7 +103,11 @@ Record = tuple[int, Any]
 
 
 def _load_yaml_audience(path: Path) -> Audience:
-    document = load_yaml(read_text(path, AudienceError), path, AudienceError)
+    text = read_text(path, AudienceError)
+    if "\x00" in text:  # YAML refuses it too, in words of its own: say it as for CSV
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise unsendable_error("\x00", AudienceError, path, line)
+    document = load_yaml(text, path, AudienceError)
     if not isinstance(document, dict):
         raise AudienceError(
             "an audience must be a mapping with a 'users' list",
@@ -125,7 +132,19 @@ def _load_yaml_audience(path: Path) -> Audience:
         raise AudienceError(
             "'users' must be a list of users", path=path, fix="write each user as '- id: ...'"
         )
+    if ESCAPES.search(text):
+        _check_yaml_text(text, path, defaults, users)
     return Audience(path, "yaml", defaults, users)
+
+
+def _check_yaml_text(text: str, path: Path, defaults: Attributes, users: list[Any]) -> None:
+    """Refuse a NUL or surrogate written as an escape, at the line of its user."""
+    parts = [(("defaults",), defaults), *((("users", i), user) for i, user in enumerate(users))]
+    for where, value in parts:
+        found = find_unsendable(value)
+        if found is not None:
+            _, lines = load_yaml_with_lines(text, path, AudienceError)
+            raise unsendable_error(found, AudienceError, path, lines.get(where))
 
 
 def _yaml_records(path: Path, users: list[Any]) -> Iterator[Record]:
@@ -158,6 +177,8 @@ def _read_lines(path: Path) -> Iterator[tuple[int, str]]:
                 ) from exc
             if number == 1:
                 text = text.removeprefix("\ufeff")  # a byte-order mark from spreadsheet tools
+            if "\x00" in text:
+                raise unsendable_error("\x00", AudienceError, path, number)
             yield number, text
 
 
@@ -167,7 +188,7 @@ def _jsonl_records(path: Path) -> Iterator[Record]:
         if not text.strip():
             continue
         try:
-            yield number, decode(text)
+            record = decode(text)
         except json.JSONDecodeError as exc:
             raise AudienceError(
                 f"invalid JSON: {exc.msg} at column {exc.colno}",
@@ -175,6 +196,17 @@ def _jsonl_records(path: Path) -> Iterator[Record]:
                 line=number,
                 fix="write one JSON object per line",
             ) from exc
+        except (ValueError, RecursionError) as exc:  # what Python's json cannot hold
+            raise AudienceError(
+                "the JSON is nested too deeply, or has a number too long (over 4,300 digits), "
+                "to read",
+                path=path,
+                line=number,
+                fix="write numbers that long as strings, and keep user records shallow",
+            ) from exc
+        if "\\" in text and ESCAPES.search(text):
+            check_sendable(record, AudienceError, path, number)
+        yield number, record
 
 
 def _csv_records(path: Path) -> Iterator[Record]:

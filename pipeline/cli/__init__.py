@@ -11,6 +11,8 @@ are shown only for bugs.
 from __future__ import annotations
 
 import importlib
+import io
+import sys
 from difflib import get_close_matches
 from typing import Annotated, Any
 
@@ -19,7 +21,8 @@ import typer.main
 from typer.core import TyperCommand, TyperGroup
 
 from pipeline.cli.conventions import refuse_output_option, tidy_command
-from pipeline.errors import PipelineError
+from pipeline.errors import PipelineError, StorageError
+from pipeline.send.urls import without_userinfo
 
 # The distribution's name on PyPI ("pipeline" there is another project); the import
 # package and the console script are both ``pipeline``.
@@ -110,8 +113,17 @@ class PipelineGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except PipelineError as error:
-            typer.echo(f"Error: {error}", err=True)
+            # No URL's user:password@ is ever printed (--endpoint-url may carry one).
+            typer.echo(f"Error: {without_userinfo(str(error))}", err=True)
             raise typer.Exit(error.exit_code) from None
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            # The machine refused a file where no module expected it: no bug of ours, and
+            # no mistake of the user's either, so one line and exit 3 rather than a trace.
+            failure = StorageError.of(exc, "read or write a file")
+            typer.echo(f"Error: {failure}", err=True)
+            raise typer.Exit(failure.exit_code) from None
 
 
 # Locals are never shown: they may hold AWS credentials. Help is click's plain layout
@@ -155,6 +167,11 @@ def _root(
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; the console script's entry point."""
+    # A file name that is not UTF-8 (git allows any bytes) reaches Python as lone
+    # surrogates, which a strict stream cannot print: show them escaped instead of failing.
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
     # One program name however it is started (console script, python -m pipeline), so
     # usage lines and the shell completion's variable (_PIPELINE_COMPLETE) never change.
     app(args=argv, prog_name="pipeline")

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from pipeline.api import encode_request
-from pipeline.errors import InputError
+from pipeline.api import encode_request, request_bytes
+from pipeline.errors import InputError, StorageError
 from pipeline.render.address_batch import AddressedRequest, Rendered, Unaddressed
 
 
@@ -38,7 +38,17 @@ def write_requests(requests: Iterable[Rendered], target: Path | None) -> WriteSu
     The lines go to a temporary file first; only when every request has rendered and
     validated is it renamed over ``target`` (or copied to stdout), so a failed render
     leaves no partial output behind.
+
+    Raises:
+        StorageError: The output cannot be written (a full disk, a read-only folder).
     """
+    try:
+        return _write(requests, target)
+    except OSError as exc:
+        raise StorageError.of(exc, "write the output", target) from exc
+
+
+def _write(requests: Iterable[Rendered], target: Path | None) -> WriteSummary:
     if target is not None and target.exists() and not target.is_file():
         # A device or a pipe (-o /dev/stdout, /dev/null, a FIFO) cannot be replaced by a
         # rename, which would swap the device node for a regular file: stream into it.
@@ -63,8 +73,14 @@ def write_requests(requests: Iterable[Rendered], target: Path | None) -> WriteSu
 
 
 def _render_all(requests: Iterable[Rendered]) -> list[Rendered]:
-    """Every request, rendered before any is written: a stream cannot be taken back."""
-    return list(requests)
+    """Every request, rendered and encodable before any is written (no taking a stream back)."""
+    rendered = list(requests)
+    for item in rendered:
+        if isinstance(item, AddressedRequest):
+            request_bytes(item.request)
+        elif not isinstance(item, Unaddressed):
+            request_bytes(item)
+    return rendered
 
 
 def _write_lines(requests: Iterable[Rendered], stream: IO[str]) -> WriteSummary:
@@ -81,7 +97,8 @@ def _write_lines(requests: Iterable[Rendered], stream: IO[str]) -> WriteSummary:
         else:
             line = encode_request(item) + "\n"
             users += len(item["SendUsersMessageRequest"]["Users"])
-        digest.update(line.encode())
+        sent = item.request if isinstance(item, AddressedRequest) else item
+        digest.update(request_bytes(sent, line))
         stream.write(line)
         count += 1
     return WriteSummary(count, users, digest.hexdigest(), addresses, unaddressed)

@@ -10,7 +10,7 @@ optimisation, and nobody can observe it:
   separated by NUL, and rendered in one Jinja call. Such a field reads nothing another
   field could set, and NUL is neither whitespace (so ``-}}`` cannot strip it) nor YAML
   text; their final newlines are dropped before joining, as Jinja drops a template's.
-  When an output contains NUL itself (user data), the split does not give one part per
+  When an output contains NUL itself (a template wrote one), the split gives not one part per
   field, and that user's fields are rendered one by one instead.
 - Every other field is rendered alone through its own template.
 
@@ -35,6 +35,7 @@ from pipeline.audience import User
 from pipeline.errors import TemplateError
 from pipeline.message import Message
 from pipeline.render.templating import PipelineEnvironment, template_error
+from pipeline.unsendable import describe, find_unsendable
 from pipeline.yamlfile import YamlPath
 
 # Separates the outputs of the joined fields in the one rendered string.
@@ -141,6 +142,8 @@ class PerUserTemplate:
             parts = None  # rendered again below, for the error's file and line
         if parts is None:
             parts = self._render_fields(user)
+        if not all(map(str.isascii, parts)):  # C calls in the common case: only non-ASCII fails
+            self._check_encodable(parts, user)
         configuration = self.build(parts)
         if self.raw_content:
             self._check_raw_content(configuration, user)
@@ -171,6 +174,24 @@ class PerUserTemplate:
                 ) from exc
         return parts
 
+    def _check_encodable(self, parts: list[str], user: User) -> None:
+        """Refuse a lone surrogate (from ``%c``, a literal, a --var): it cannot be sent."""
+        try:
+            "".join(parts).encode()
+        except UnicodeEncodeError as exc:
+            what, fix = describe(exc.object[exc.start])
+            failing = next(i for i, part in enumerate(parts) if find_unsendable(part))
+            # Rendered texts come in ``self.order``: the joined fields, then the others.
+            where = ("PerUser", *self.fields[self.order[failing]][0])
+            raise TemplateError(
+                f"{what} in the rendered text",
+                path=self.message.path,
+                line=self.message.text_line_of(*where),
+                field=dotted(where),
+                user_id=user.id,
+                fix=fix,
+            ) from None
+
     def _check_raw_content(self, configuration: EndpointSendConfiguration, user: User) -> None:
         try:
             json.loads(configuration["RawContent"])
@@ -183,6 +204,15 @@ class PerUserTemplate:
                 field="PerUser.RawContent",
                 user_id=user.id,
                 fix="RawContent must render to a JSON document; use the tojson filter for values",
+            ) from exc
+        except (ValueError, RecursionError) as exc:  # json reads what Python can hold
+            raise TemplateError(
+                "RawContent is JSON nested too deeply, or with a number too long, to read",
+                path=self.message.path,
+                line=self.message.line_of("PerUser", "RawContent"),
+                field="PerUser.RawContent",
+                user_id=user.id,
+                fix="keep RawContent's JSON shallow and its numbers under 4,300 digits",
             ) from exc
 
 

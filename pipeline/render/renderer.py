@@ -40,6 +40,7 @@ from pipeline.render.templating import (
     make_environment,
     template_error,
 )
+from pipeline.unsendable import describe, find_unsendable
 from pipeline.yamlfile import YamlPath
 
 USER_OUT_OF_SCOPE = (
@@ -189,11 +190,21 @@ def _render_field(
             field=dotted(where),
         )
     try:
-        return template.render(scope)
+        text = template.render(scope)
     except Exception as exc:
         raise template_error(
             exc, path=message.path, line=message.text_line_of(*where), field=dotted(where)
         ) from exc
+    if not text.isascii() and (found := find_unsendable(text)):  # e.g. '%c' % 55296
+        what, fix = describe(found)
+        raise TemplateError(
+            f"{what} in the rendered text",
+            path=message.path,
+            line=message.text_line_of(*where),
+            field=dotted(where),
+            fix=fix,
+        )
+    return text
 
 
 def render_requests(

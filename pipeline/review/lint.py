@@ -210,7 +210,7 @@ def _declared_audience(root: Path, message: Message, found: FindingCollector) ->
     if message.audience is None:
         return None
     try:
-        return resolve_audience(root, message.audience)
+        return resolve_audience(root, message.audience, declared=True)
     except AudienceError as error:
         found.add(
             "audience-invalid",

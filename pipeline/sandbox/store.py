@@ -32,7 +32,11 @@ from itertools import chain
 from pathlib import Path
 from typing import Final
 
-from pipeline.errors import InputError
+from pipeline.errors import InputError, StorageError
+
+# SQLite's primary result codes that say the machine refused, not that the file is wrong:
+# SQLITE_PERM, SQLITE_READONLY, SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN.
+_MACHINE_ERRORS: Final = frozenset({3, 8, 10, 13, 14})
 
 # request_id, application_id, user_id, endpoint_id, channel, address, message_id, title,
 # body, user_config: the order of the table's columns after ``seq``.
@@ -128,6 +132,12 @@ class DeliveryStore:
             self._first_seq: int = row.fetchone()[0]
         except sqlite3.Error as exc:
             self._connection.close()
+            if getattr(exc, "sqlite_errorcode", 0) & 0xFF in _MACHINE_ERRORS:
+                raise StorageError(
+                    f"cannot write the sandbox store: {exc}",
+                    path=path,
+                    fix="free some disk space, or give --store a path you may write",
+                ) from exc
             raise InputError(
                 f"not a sandbox store: {exc}",
                 path=path,

@@ -58,6 +58,7 @@ from botocore.exceptions import (
 from pipeline.errors import CredentialsError, InputError
 from pipeline.send.journal import Claimed
 from pipeline.send.ratelimit import RateLimiter
+from pipeline.send.urls import without_userinfo
 from pipeline.send.wirelog import redact_secrets, wire_log_enabled
 
 DEFAULT_CONCURRENCY: Final = 64
@@ -204,7 +205,8 @@ def _client(
             "region (aws configure set region REGION)",
         ) from exc
     except ValueError as exc:  # botocore's complaint about a malformed endpoint URL
-        raise InputError(f"bad --endpoint-url {endpoint_url!r}: {exc}") from exc
+        shown = without_userinfo(f"{endpoint_url!r}: {exc}")
+        raise InputError(f"bad --endpoint-url {shown}") from exc
 
 
 def _endpoint_from_environment() -> str | None:
@@ -344,7 +346,8 @@ def _failure(
     """A failure; a call that may have been processed is retried only if lost answers are."""
     if maybe_processed and not resend:
         retry = False
-    return CallFailure(what, retry, maybe_processed, fix)
+    # botocore's texts repeat the endpoint URL; this one is printed and journaled.
+    return CallFailure(without_userinfo(what), retry, maybe_processed, fix)
 
 
 def request_id(response: Mapping[str, Any]) -> str | None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import IO, Any, Final
 
 from pipeline.api import MESSAGES_API
+from pipeline.errors import StorageError
 from pipeline.pinpoint.limits import SUCCESSFUL
 from pipeline.send.journal import (
     UNKNOWN_STATUS,
@@ -257,11 +258,16 @@ def _atomic_writer(path: Path | None) -> Iterator[IO[str] | None]:
     if path is None:
         yield None
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise StorageError.of(exc, "write the file", path) from exc
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             yield out
         Path(name).replace(path)
+    except OSError as exc:
+        raise StorageError.of(exc, "write the file", path) from exc
     finally:
         Path(name).unlink(missing_ok=True)

@@ -23,9 +23,11 @@ from pipeline.errors import InputError
 from pipeline.project import message_name, resolve_audience, resolve_message
 from pipeline.render.address_batch import Rendered
 from pipeline.render.renderer import render_requests
+from pipeline.review.gitrepo import find_repository
 from pipeline.send.client import PinpointClient
 from pipeline.send.dispatch import Monitor, QuietMonitor
 from pipeline.send.journal import DEFAULT_JOURNAL, Journal, Progress, Run, RunSpec
+from pipeline.send.journal.damaged import reading
 from pipeline.send.journal.prune import PruneReport, prune_runs, pruned_record
 from pipeline.send.journal.rendered import user_count
 from pipeline.send.options import RunChoice, SendOptions, Target
@@ -181,7 +183,7 @@ def list_runs(journal: Path) -> list[RunOverview]:
     """Every run of a journal, newest first, with where each stands (none without a journal)."""
     if not journal.is_file():
         return []
-    with Journal(journal) as book:
+    with Journal(journal) as book, reading(journal):
         return [
             RunOverview(run, book.progress(run.id), pruned_record(book, run.id) is not None)
             for run in book.runs()
@@ -196,7 +198,7 @@ def prune_journal(journal: Path, *, older_than: timedelta) -> PruneReport:
 
 def report_run(journal: Path, run_id: int | None, *, results: Path | None = None) -> Summary:
     """One run's summary (the latest run without ``run_id``); optionally its results file."""
-    with Journal(_existing(journal)) as book:
+    with Journal(_existing(journal)) as book, reading(journal):
         if run_id is None:
             runs = book.runs()
             if not runs:
@@ -219,18 +221,16 @@ def report_run(journal: Path, run_id: int | None, *, results: Path | None = None
 
 
 def git_commit(root: Path) -> str | None:
-    """The commit checked out at ``root``, if it is inside a git repository."""
+    """The commit checked out at ``root``, if it is inside a git repository.
+
+    Asked of the checkout's own repository only (``gitrepo``): a folder of the project
+    shaped like a repository must not decide what the journal records.
+    """
     try:
-        done = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "--verify", "--quiet", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
+        done = find_repository(root).run(["rev-parse", "--verify", "--quiet", "HEAD"], timeout=10)
+    except (InputError, OSError, subprocess.SubprocessError):
         return None
-    return (done.stdout.strip() or None) if done.returncode == 0 else None
+    return (done.stdout.decode().strip() or None) if done.returncode == 0 else None
 
 
 def _resumable(book: Journal, spec: RunSpec) -> Run:

@@ -23,13 +23,15 @@ from pipeline.send.dispatch import Monitor, send_requests
 from pipeline.send.journal import AWS_TARGET, FINISHED, SANDBOX_TARGET, STOPPED, Journal
 from pipeline.send.options import SendOptions, Target
 from pipeline.send.results import Summary, summarize
+from pipeline.send.urls import without_userinfo
 
 
 def target_label(client: PinpointClient, target: Target) -> str:
     """What the journal calls where a run goes: ``sandbox``, or the endpoint URL used."""
     if target.sandbox:
         return SANDBOX_TARGET
-    return endpoint_of(client) or target.endpoint_url or AWS_TARGET
+    # Credentials written into a URL (http://KEY:SECRET@host) are never journaled.
+    return without_userinfo(endpoint_of(client) or target.endpoint_url or AWS_TARGET)
 
 
 def open_client(

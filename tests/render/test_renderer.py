@@ -222,3 +222,10 @@ def test_an_unknown_api_is_an_input_error(tmp_path):
     root = simple_project(tmp_path)
     with pytest.raises(InputError, match="unknown API 'send-emails'.*send-users-messages"):
         render(root, "hello", "people", api="send-emails")
+
+
+def test_a_lone_surrogate_in_a_channel_block_names_its_field(tmp_path):
+    root = project(tmp_path, "MessageConfiguration:\n  SMSMessage: {Body: \"{{ '%c' % 56000 }}\"}\n")
+    with pytest.raises(TemplateError, match=r"a lone surrogate \(U\+DAC0\) in the rendered text") as caught:
+        render(root)
+    assert (caught.value.field, caught.value.line) == ("MessageConfiguration.SMSMessage.Body", 2)

@@ -31,6 +31,8 @@ def json_error(text: str) -> str | None:
         json.loads(text)
     except json.JSONDecodeError as exc:
         return f"{exc.msg} at line {exc.lineno} column {exc.colno}"
+    except (ValueError, RecursionError):
+        return "nested too deeply, or a number too long, to read"
     return None
 
 

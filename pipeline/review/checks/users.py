@@ -21,6 +21,7 @@ from pipeline.api import EndpointSendConfiguration
 from pipeline.audience import User
 from pipeline.errors import (
     MissingTemplateError,
+    RenderTimeError,
     TemplateError,
     TemplateSyntaxError,
     UndefinedValueError,
@@ -89,6 +90,9 @@ class UserChecks:
         self.locales: dict[str | None, LocaleState] = {}
         self.sms = SmsTotals()  # the parts of every user's SMS, by encoding
         self.sms_text_costs = SmsTextCosts()
+        # Once a render runs out of time, no more users are rendered: each could take as
+        # long again, and lint must end within seconds whatever a pull request writes.
+        self.out_of_time = False
 
     def locale(self, locale: str | None) -> LocaleState:
         """The compiled state of a locale, built the first time it is asked for."""
@@ -99,6 +103,8 @@ class UserChecks:
 
     def check_user(self, user: User, locale: str | None) -> None:
         """Render one user and check what they receive on every channel."""
+        if self.out_of_time:
+            return
         state = self.locale(locale)
         state.user_count += 1
         if len(state.users) < USER_SAMPLE:
@@ -111,6 +117,9 @@ class UserChecks:
             return
         try:
             configuration, _ = state.per_user.render(user)
+        except RenderTimeError as error:
+            self._stop(error, user.id)
+            return
         except TemplateError:
             self._diagnose(state, user)
             return
@@ -182,7 +191,9 @@ class UserChecks:
         def record(where: YamlPath, error: TemplateError) -> None:
             nonlocal failed
             failed = True
-            if isinstance(error, UserInBlockError):
+            if isinstance(error, RenderTimeError):
+                self._stop(error, None)
+            elif isinstance(error, UserInBlockError):
                 shared.append(self._user_in_block(error.path, error.line, where))
             elif isinstance(error, TemplateSyntaxError):
                 self.found.add_error("template-syntax", error)
@@ -214,6 +225,9 @@ class UserChecks:
             except Exception as exc:
                 failures += 1
                 error = template_error(exc, path=message.path, line=line, field=dotted(where))
+                if isinstance(error, RenderTimeError):
+                    self._stop(error, user.id)
+                    return
                 self.found.add_error(_classify(error), error, user_id=user.id)
                 continue
             if where == ("PerUser", "RawContent") and (problem := json_error(text)):
@@ -234,6 +248,18 @@ class UserChecks:
                 state.per_user.render(user)
             except TemplateError as error:
                 self.found.add_error("render-failed", error, user_id=user.id)
+
+    def _stop(self, error: RenderTimeError, user_id: str | None) -> None:
+        """Record a render that ran out of time, and render no further users."""
+        self.out_of_time = True
+        stopped = RenderTimeError(
+            f"{error.what}; lint rendered no further users of this message",
+            path=error.path,
+            line=error.line,
+            field=error.field,
+            fix=error.fix,
+        )
+        self.found.add_error("render-failed", stopped, user_id=user_id)
 
 
 def _classify(error: TemplateError) -> str:

@@ -15,7 +15,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Final
 
-from pipeline.api import encode_request, to_json
+from pipeline.api import encode_request, request_bytes, to_json
 from pipeline.pinpoint.limits import PERMANENT_FAILURE
 from pipeline.render.address_batch import AddressedRequest, Rendered, Unaddressed
 from pipeline.send.journal.packing import pack_results, unpack
@@ -39,6 +39,7 @@ class Stored:
         body: The text stored (and sent): the request's canonical JSON.
         recipients: The owner of each address, as JSON; None when the body names them.
         content: Whether it is part of the run's content: a line ``pipeline render`` prints.
+        encoded: The body's UTF-8 bytes, for the run's content hash (empty when not content).
     """
 
     kind: str
@@ -46,6 +47,7 @@ class Stored:
     body: str
     recipients: str | None
     content: bool
+    encoded: bytes = b""
 
 
 def user_count(item: Rendered) -> int:
@@ -58,15 +60,21 @@ def user_count(item: Rendered) -> int:
 
 
 def stored(item: Rendered) -> Stored:
-    """The row a rendered item is stored as."""
+    """The row a rendered item is stored as.
+
+    Raises:
+        RequestError: The request cannot be encoded (a lone surrogate), naming the user.
+    """
     if isinstance(item, Unaddressed):
         return Stored(UNADDRESSED_KIND, len(item.user_ids), to_json(item.user_ids), None, False)
     if isinstance(item, AddressedRequest):
         users = len(set(item.owners.values()))
         body = encode_request(item.request)
-        return Stored(ADDRESSES_KIND, users, body, to_json(item.owners), True)
+        encoded = request_bytes(item.request, body)
+        return Stored(ADDRESSES_KIND, users, body, to_json(item.owners), True, encoded)
+    body = encode_request(item)
     users = len(item["SendUsersMessageRequest"]["Users"])
-    return Stored(USERS_KIND, users, encode_request(item), None, True)
+    return Stored(USERS_KIND, users, body, None, True, request_bytes(item, body))
 
 
 def unaddressed_results(body: bytes | str) -> list[ResultRow]:

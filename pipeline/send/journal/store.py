@@ -164,7 +164,7 @@ class Journal(Ledger):
                 for seq, item in enumerate(requests, start=1):
                     row = stored(item)
                     if row.content:
-                        digest.update(row.body.encode())
+                        digest.update(row.encoded)
                         digest.update(b"\n")
                         totals[0] += 1
                     totals[1] += row.users
