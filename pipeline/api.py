@@ -146,3 +146,22 @@ def encode_request(request: ApiRequest) -> str:
     Deterministic for the same request, so the same inputs give byte-identical output.
     """
     return _COMPACT_JSON.encode(request)
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedRequest:
+    """A request as its canonical JSON text (``encode_request``'s), with its user count.
+
+    A parallel render builds requests as text from its workers' pieces and never as
+    dicts; whoever writes or journals requests takes either form (``encoded``).
+    """
+
+    text: str
+    users: int
+
+
+def encoded(request: ApiRequest | EncodedRequest) -> EncodedRequest:
+    """A request as text, encoding it if it is a dict."""
+    if isinstance(request, EncodedRequest):
+        return request
+    return EncodedRequest(encode_request(request), len(request["SendUsersMessageRequest"]["Users"]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -9,6 +10,7 @@ from typing import Annotated
 import typer
 
 from pipeline.errors import InputError
+from pipeline.shard import Shard, parse_shard, resolve_shard
 
 MessageArg = Annotated[
     str, typer.Argument(help="A message: a folder name under templates/, or a path to one.")
@@ -37,6 +39,61 @@ NowOpt = Annotated[
     str | None,
     typer.Option("--now", help="The clock for the whole run, ISO 8601 (default: now, UTC)."),
 ]
+
+
+WorkersOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--workers",
+        min=1,
+        help="Processes that render the audience, in chunks [default: the usable cores]. "
+        "The output is the same for any number.",
+        show_default=False,
+    ),
+]
+ShardOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--shard",
+        help="Only shard I of N (e.g. 2/3): the users whose id hashes to it, the same on "
+        "every machine. Default: from an array job's JOB_COMPLETION_INDEX, "
+        "AWS_BATCH_JOB_ARRAY_INDEX/_SIZE or CLOUD_RUN_TASK_INDEX/_COUNT.",
+        show_default=False,
+    ),
+]
+ShardsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--shards",
+        min=1,
+        help="The number of shards, where the array job does not say it "
+        "(a Kubernetes Indexed Job's completions, with JOB_COMPLETION_INDEX).",
+        show_default=False,
+    ),
+]
+# lint and preview take a shard only when asked: an array job runs render and send.
+LocalShardOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--shard", help="Only shard I of N (e.g. 2/3), as render and send split an audience."
+    ),
+]
+
+
+def read_shard(option: str | None, shards: int | None, *, announce: bool = True) -> Shard | None:
+    """The shard to work on: ``--shard``, else the array job's, else none.
+
+    With ``announce``, which shard it is (and where that came from) goes to stderr.
+    """
+    shard = resolve_shard(option, shards, os.environ)
+    if shard is not None and announce:
+        typer.echo(shard.describe(), err=True)
+    return shard
+
+
+def local_shard(option: str | None) -> Shard | None:
+    """``--shard I/N`` of a command that does not look at the environment."""
+    return None if option is None else parse_shard(option)
 
 
 def parse_vars(pairs: list[str] | None) -> dict[str, str]:

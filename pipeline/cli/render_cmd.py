@@ -14,12 +14,16 @@ from pipeline.cli.options import (
     MessageArg,
     NowOpt,
     RootOpt,
+    ShardOpt,
+    ShardsOpt,
     VarOpt,
+    WorkersOpt,
     parse_now,
     parse_vars,
+    read_shard,
 )
 from pipeline.render.output import write_requests
-from pipeline.render.renderer import render_requests
+from pipeline.render.parallel import render_lines
 
 # Commands of this module; pipeline.cli loads it when one of them is invoked.
 commands = typer.Typer(pretty_exceptions_show_locals=False, add_completion=False)
@@ -37,19 +41,24 @@ def render_command(
     root: RootOpt = Path(),
     var: VarOpt = None,
     now: NowOpt = None,
+    workers: WorkersOpt = None,
+    shard: ShardOpt = None,
+    shards: ShardsOpt = None,
 ) -> None:
     """Render MESSAGE for every user of AUDIENCE into API requests.
 
     One request per line, each the exact input of
     `aws pinpoint send-users-messages --cli-input-json`. No network, no credentials.
     """
-    requests = render_requests(
+    requests = render_lines(
         message,
         audience,
         app_id=app_id,
         root=root,
         variables=parse_vars(var),
         now=parse_now(now),
+        workers=workers,
+        shard=read_shard(shard, shards),
     )
     summary = write_requests(requests, output)
     if output is not None:

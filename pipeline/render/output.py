@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from pipeline.api import ApiRequest, encode_request
+from pipeline.api import ApiRequest, EncodedRequest, encoded
 from pipeline.errors import InputError
 
 
@@ -25,7 +25,9 @@ class WriteSummary:
     sha256: str
 
 
-def write_requests(requests: Iterable[ApiRequest], target: Path | None) -> WriteSummary:
+def write_requests(
+    requests: Iterable[ApiRequest | EncodedRequest], target: Path | None
+) -> WriteSummary:
     """Write one request per line to ``target`` (stdout if None), atomically.
 
     The lines go to a temporary file first; only when every request has rendered and
@@ -55,18 +57,23 @@ def write_requests(requests: Iterable[ApiRequest], target: Path | None) -> Write
     return summary
 
 
-def _render_all(requests: Iterable[ApiRequest]) -> list[ApiRequest]:
+def _render_all(
+    requests: Iterable[ApiRequest | EncodedRequest],
+) -> list[ApiRequest | EncodedRequest]:
     """Every request, rendered before any is written: a stream cannot be taken back."""
     return list(requests)
 
 
-def _write_lines(requests: Iterable[ApiRequest], stream: IO[str]) -> WriteSummary:
+def _write_lines(
+    requests: Iterable[ApiRequest | EncodedRequest], stream: IO[str]
+) -> WriteSummary:
     digest = hashlib.sha256()
     count = users = 0
     for request in requests:
-        line = encode_request(request) + "\n"
+        text = encoded(request)
+        line = text.text + "\n"
         digest.update(line.encode())
         stream.write(line)
         count += 1
-        users += len(request["SendUsersMessageRequest"]["Users"])
+        users += text.users
     return WriteSummary(count, users, digest.hexdigest())

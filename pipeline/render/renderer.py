@@ -15,7 +15,7 @@ from typing import Any
 from jinja2 import meta
 
 from pipeline.api import ApiRequest, EndpointSendConfiguration, Envelope, to_json, validate_request
-from pipeline.audience import User, load_audience
+from pipeline.audience import Audience, User, load_audience
 from pipeline.errors import AudienceError, InputError, TemplateError, UserInBlockError
 from pipeline.message import Message, load_message
 from pipeline.project import resolve_audience, resolve_message, templates_root
@@ -27,6 +27,7 @@ from pipeline.render.templating import (
     make_environment,
     template_error,
 )
+from pipeline.shard import Shard
 from pipeline.yamlfile import YamlPath
 
 USER_OUT_OF_SCOPE = (
@@ -186,6 +187,7 @@ def render_requests(
     root: Path = Path(),
     variables: Mapping[str, str] | None = None,
     now: datetime | None = None,
+    shard: Shard | None = None,
 ) -> Iterator[ApiRequest]:
     """Render a message for every user of an audience into validated requests.
 
@@ -200,23 +202,41 @@ def render_requests(
         root: the project root holding ``templates/`` and ``audiences/``.
         variables: values that override the message's ``vars`` (``--var``).
         now: the run's clock (default: the current time, UTC).
+        shard: render only the users of this shard.
     """
+    renderer, opened = open_render(
+        message, audience, app_id=app_id, root=root, variables=variables, now=now
+    )
+    return batch_requests(renderer, opened.users(shard), RequestBatcher(app_id))
+
+
+def open_render(
+    message: str | Path,
+    audience: str | Path,
+    *,
+    app_id: str,
+    root: Path,
+    variables: Mapping[str, str] | None,
+    now: datetime | None,
+) -> tuple[MessageRenderer, Audience]:
+    """The message loaded and compiled lazily, and the audience opened: a render's start."""
     if not app_id:
         raise InputError("no application id", fix="pass --app-id or set PIPELINE_APP_ID")
     loaded = load_message(root, resolve_message(root, str(message)))
-    users = load_audience(resolve_audience(root, str(audience))).users()
+    opened = load_audience(resolve_audience(root, str(audience)))
     renderer = MessageRenderer(
         loaded,
         templates_root(root),
         {**loaded.variables, **(variables or {})},
         now or datetime.now(UTC).replace(microsecond=0),
     )
-    return _requests(renderer, users, RequestBatcher(app_id))
+    return renderer, opened
 
 
-def _requests(
+def batch_requests(
     renderer: MessageRenderer, users: Iterator[User], batcher: RequestBatcher
 ) -> Iterator[ApiRequest]:
+    """Render users one by one and batch them into validated requests."""
     render_user, add = renderer.render_user, batcher.add
     for user in users:
         rendered = render_user(user)
