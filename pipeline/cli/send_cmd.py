@@ -17,14 +17,18 @@ from pipeline.cli.options import (
     MessageArg,
     NowOpt,
     RootOpt,
+    ShardOpt,
+    ShardsOpt,
     VarOpt,
+    WorkersOpt,
     parse_now,
     parse_vars,
+    read_shard,
 )
 from pipeline.cli.send_progress import LineMonitor, RichMonitor
 from pipeline.errors import InputError, RunStopped
 from pipeline.render.output import write_requests
-from pipeline.render.renderer import render_requests
+from pipeline.render.parallel import render_lines
 from pipeline.send.client import DEFAULT_CONCURRENCY, DEFAULT_MAX_ATTEMPTS
 from pipeline.send.options import RunChoice, SendOptions, Target
 from pipeline.send.results import Summary
@@ -132,6 +136,9 @@ def send_command(
     root: RootOpt = Path(),
     var: VarOpt = None,
     now: NowOpt = None,
+    workers: WorkersOpt = None,
+    shard: ShardOpt = None,
+    shards: ShardsOpt = None,
 ) -> None:
     """Render MESSAGE for AUDIENCE and send it through Pinpoint.
 
@@ -147,11 +154,20 @@ def send_command(
         max_attempts,
         delivery_attempts,
         resend_lost_answers=on_lost_answer is OnLostAnswer.resend,
+        workers=workers,
     )
-    choice = RunChoice(force, resume, resend_unknown, accept_unknown)
+    part = read_shard(shard, shards, announce=dry_run)  # a send says it with its journal
+    choice = RunChoice(force, resume, resend_unknown, accept_unknown, shard=part)
     if dry_run:
-        rendered = render_requests(
-            message, audience, app_id=app_id, root=root, variables=variables, now=clock
+        rendered = render_lines(
+            message,
+            audience,
+            app_id=app_id,
+            root=root,
+            variables=variables,
+            now=clock,
+            workers=workers,
+            shard=part,
         )
         write_requests(rendered, None)
         return

@@ -12,6 +12,7 @@ from pathlib import Path
 from pipeline.errors import InputError
 from pipeline.send.client import DEFAULT_CONCURRENCY, DEFAULT_MAX_ATTEMPTS
 from pipeline.send.retry import DEFAULT_DELIVERY_ATTEMPTS, Backoff
+from pipeline.shard import Shard
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +51,8 @@ class SendOptions:
         resend_lost_answers: Send again a call that may have been processed but got no
             answer (at least once: a gap is worse than a duplicate, e.g. one-time codes).
             Off by default: its users are unknown, and nobody is sent to twice unasked.
+        workers: Processes that render the audience into the journal (default: the
+            usable cores). Sending is this process's threads: one journal, one lock.
     """
 
     concurrency: int = DEFAULT_CONCURRENCY
@@ -58,6 +61,7 @@ class SendOptions:
     delivery_attempts: int = DEFAULT_DELIVERY_ATTEMPTS
     backoff: Backoff | None = None
     resend_lost_answers: bool = False
+    workers: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,12 +73,15 @@ class RunChoice:
         resume: Continue the latest unfinished run of this message, audience and app.
         resend_unknown: With ``resume``: send again the requests whose fate is unknown.
         accept_unknown: With ``resume``: settle those requests as unknown, unsent.
+        shard: Send only this shard of the audience, as its own run (in its own journal);
+            a shard sent again resumes its unfinished run, as an array job's retry needs.
     """
 
     force: bool = False
     resume: bool = False
     resend_unknown: bool = False
     accept_unknown: bool = False
+    shard: Shard | None = None
 
     def __post_init__(self) -> None:
         if (self.resend_unknown or self.accept_unknown) and not self.resume:

@@ -8,6 +8,7 @@ import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import IO, Any, Final
 
@@ -158,11 +159,14 @@ def summarize(
 
     The results file has one JSON object per line and per user and endpoint: ``user_id``,
     ``endpoint_id``, ``status``, ``status_code``, ``message_id``, ``status_message`` and
-    ``attempts`` (how many times that endpoint was sent to). Users whose request was in
-    flight when the run stopped appear with status ``UNKNOWN``, users whose request never
-    left with ``NOT_SENT``. The file is replaced atomically.
+    ``attempts`` (how many times that endpoint was sent to), and ``shard`` (``I/N``) for a
+    run of one shard, so that ``pipeline report`` can merge the files of every shard.
+    Users whose request was in flight when the run stopped appear with status
+    ``UNKNOWN``, users whose request never left with ``NOT_SENT``. The file is replaced
+    atomically.
     """
     summary = Summary(run=journal.run(run_id))
+    line = partial(_result_line, shard=summary.run.shard)
     summary.unknown = journal.unknown(run_id)
     # A retry in flight makes its endpoints unknown again: they are reported as such only.
     unknown = [
@@ -183,21 +187,21 @@ def summarize(
             summary.endpoints[result.status] = summary.endpoints.get(result.status, 0) + 1
             users.setdefault(result.status, set()).add(result.user_id)
             if out is not None:
-                out.write(_result_line(result))
+                out.write(line(result))
         for user, endpoint in unknown:
             if out is not None:
-                out.write(_result_line(_placeholder(user, endpoint, UNKNOWN_STATUS)))
+                out.write(line(_placeholder(user, endpoint, UNKNOWN_STATUS)))
         for user in journal.pending_users(run_id):
             summary.not_sent += 1
             if out is not None:
-                out.write(_result_line(_placeholder(user, "", NOT_SENT)))
+                out.write(line(_placeholder(user, "", NOT_SENT)))
     summary.users = {status: len(ids) for status, ids in users.items()}
     if unknown_file is not None:
         if unknown:
             with _atomic_writer(unknown_file) as out:
                 assert out is not None
                 for user, endpoint in unknown:
-                    out.write(_result_line(_placeholder(user, endpoint, UNKNOWN_STATUS)))
+                    out.write(line(_placeholder(user, endpoint, UNKNOWN_STATUS)))
             summary.unknown_file = unknown_file
         else:
             unknown_file.unlink(missing_ok=True)
@@ -212,8 +216,8 @@ def _placeholder(user_id: str, endpoint_id: str, status: str) -> FinalResult:
     return FinalResult(user_id, endpoint_id, status, None, None, note, 0)
 
 
-def _result_line(result: FinalResult) -> str:
-    record = {
+def _result_line(result: FinalResult, *, shard: str | None = None) -> str:
+    record: dict[str, Any] = {
         "user_id": result.user_id,
         "endpoint_id": result.endpoint_id,
         "status": result.status,
@@ -222,6 +226,8 @@ def _result_line(result: FinalResult) -> str:
         "status_message": result.status_message,
         "attempts": result.attempts,
     }
+    if shard is not None:
+        record["shard"] = shard
     return json.dumps(record, ensure_ascii=False) + "\n"
 
 

@@ -12,14 +12,14 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from pipeline.errors import InputError, RunStopped, SendError
 from pipeline.project import message_name, resolve_audience, resolve_message
-from pipeline.render.renderer import render_requests
+from pipeline.render.parallel import render_lines
 from pipeline.send.client import (
     SANDBOX_CREDENTIALS,
     SANDBOX_REGION,
@@ -40,6 +40,9 @@ from pipeline.send.journal import (
 )
 from pipeline.send.options import RunChoice, SendOptions, Target
 from pipeline.send.results import Summary, summarize
+from pipeline.send.resume import run_to_resume, settle_unknown
+from pipeline.send.shardfiles import label_slug, shard_file
+from pipeline.shard import Shard
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,9 +58,12 @@ class RunOverview:
         return "interrupted" if self.run.orphaned else self.run.status
 
 
-def journal_path(root: Path, journal: Path | None) -> Path:
-    """The journal file: ``journal`` if given, else ``.pipeline/journal.sqlite`` under root."""
-    return journal if journal is not None else root / DEFAULT_JOURNAL
+def journal_path(root: Path, journal: Path | None, shard: Shard | None = None) -> Path:
+    """The journal file: ``journal`` if given, else ``.pipeline/journal.sqlite`` under root.
+
+    A shard has a journal of its own beside it (``journal.shard-2-of-3.sqlite``).
+    """
+    return shard_file(journal if journal is not None else root / DEFAULT_JOURNAL, shard)
 
 
 def send_message(
@@ -81,6 +87,11 @@ def send_message(
     The credentials are checked first (so a missing one fails at once, not after rendering
     a large audience), then everything is rendered, validated and journaled before the
     first request leaves. Returns the run's summary (its ``exit_code`` says how it went).
+
+    With ``choice.shard``, only that shard's users are sent, as a run of their own in the
+    shard's own journal (``journal_path``), ``--max-rps`` being the budget of all shards
+    together; a shard whose journal holds an unfinished run of the same send resumes it
+    (an array job retries a failed task with the same command line), unless forced.
 
     Args:
         message: A message name under templates/ or a path to a message folder.
@@ -108,15 +119,21 @@ def send_message(
     name = message_name(root, resolve_message(root, str(message)))
     audience_label = _label(root, resolve_audience(root, str(audience)))
     target_label = SANDBOX_TARGET if target.sandbox else target.endpoint_url or AWS_TARGET
-    path = journal_path(root, journal)
+    shard = choice.shard
+    path = journal_path(root, journal, shard)
+    if shard is not None:
+        options = _shard_budget(options, shard, monitor)
+        monitor.note(f"{shard.describe()}; journal {path}")
+        results = shard_file(results, shard) if results is not None else None
     with ExitStack() as stack:
         if client is None:
             client = _open_client(stack, target, options, sandbox_store=path.parent)
         book = stack.enter_context(Journal(path))
         region = _region_of(client) or target.region
-        if choice.resume:
-            run = _resumable(book, name, audience_label, app_id, target_label, region)
-            _settle_unknown(book, run, choice, monitor)
+        key = (name, audience_label, app_id, target_label, region, shard)
+        run = run_to_resume(book, key, choice, monitor)
+        if run is not None:
+            settle_unknown(book, run, choice, monitor)
         else:
             spec = RunSpec(
                 message=name,
@@ -126,9 +143,17 @@ def send_message(
                 region=region,
                 root=str(root.resolve()),
                 git_commit=git_commit(root),
+                shard=None if shard is None else shard.label,
             )
-            rendered = render_requests(
-                message, audience, app_id=app_id, root=root, variables=variables, now=now
+            rendered = render_lines(
+                message,
+                audience,
+                app_id=app_id,
+                root=root,
+                variables=variables,
+                now=now,
+                workers=options.workers,
+                shard=shard,
             )
             run = book.create_run(spec, rendered, force=choice.force)
         monitor.note(
@@ -151,15 +176,28 @@ def send_message(
         return _summary(book, run.id, results)
 
 
-def unknown_path(journal: Path, run_id: int) -> Path:
-    """Where a run's users of unknown fate are listed: beside the journal."""
-    return journal.parent / f"unknown-run-{run_id}.jsonl"
+def unknown_path(journal: Path, run_id: int, shard: str | None = None) -> Path:
+    """Where a run's users of unknown fate are listed: beside the journal.
+
+    A shard's run is named after its shard too: every shard's journal numbers its runs
+    from 1, and the journals of several shards may share a folder.
+    """
+    return journal.parent / f"unknown-run-{run_id}{label_slug(shard)}.jsonl"
 
 
 def _summary(book: Journal, run_id: int, results: Path | None) -> Summary:
     """The run's summary; writes its results file and its list of unknown users."""
-    unknown = unknown_path(book.path, run_id)
+    unknown = unknown_path(book.path, run_id, book.run(run_id).shard)
     return summarize(book, run_id, results_file=results, unknown_file=unknown)
+
+
+def _shard_budget(options: SendOptions, shard: Shard, monitor: Monitor) -> SendOptions:
+    """The options of one shard: its share of ``--max-rps``, the budget of all shards."""
+    if options.max_rps is None:
+        return options
+    share = options.max_rps / shard.count
+    monitor.note(f"--max-rps {options.max_rps:g} for {shard.count} shards: {share:g} for this one")
+    return replace(options, max_rps=share)
 
 
 def _open_client(
@@ -182,20 +220,6 @@ def _open_client(
     )
     stack.callback(getattr(client, "close", lambda: None))
     return client
-
-
-def _settle_unknown(book: Journal, run: Run, choice: RunChoice, monitor: Monitor) -> None:
-    """Take over a resumed run and settle its unknown requests as ``choice`` says."""
-    book.take_over(run.id)
-    if choice.resend_unknown:
-        book.resend_unknown(run.id)
-    elif choice.accept_unknown:
-        book.accept_unknown(run.id)
-    elif unknown := book.unknown(run.id):
-        monitor.note(
-            f"run {run.id}: {len(unknown)} requests were in flight when it stopped; "
-            "they stay unsent (--resend-unknown sends them, --accept-unknown settles them)"
-        )
 
 
 def _close_run(book: Journal, run_id: int) -> None:
@@ -244,26 +268,6 @@ def git_commit(root: Path) -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return (done.stdout.strip() or None) if done.returncode == 0 else None
-
-
-def _resumable(
-    book: Journal, message: str, audience: str, app_id: str, target: str, region: str | None
-) -> Run:
-    run = book.latest_unfinished(
-        message=message, audience=audience, application_id=app_id, target=target
-    )
-    if run is None:
-        raise InputError(
-            f"no unfinished run of {message!r} to {audience!r} for application {app_id!r} "
-            f"sent to {target} in {book.path}",
-            fix="list the runs with `pipeline runs`, or send without --resume",
-        )
-    if run.region and region and run.region != region:
-        raise InputError(
-            f"run {run.id} was sent in Region {run.region}, not {region}",
-            fix=f"resume it with --region {run.region}",
-        )
-    return run
 
 
 @contextmanager

@@ -48,6 +48,7 @@ class RunSpec:
         region: The AWS Region, when known.
         root: The project root.
         git_commit: The commit checked out at the root, when it is a git repository.
+        shard: The shard sent, as ``I/N``; None for the whole audience.
     """
 
     message: str
@@ -57,6 +58,7 @@ class RunSpec:
     region: str | None
     root: str
     git_commit: str | None = None
+    shard: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +83,7 @@ class Run:
     created_at: str
     updated_at: str
     finished_at: str | None
+    shard: str | None = None  # ``I/N``, or None for the whole audience
 
     def as_json(self) -> dict[str, Any]:
         """The run as plain JSON data (the process id and host left out)."""

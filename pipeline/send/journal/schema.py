@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Final
 
 SCHEMA: Final = """
@@ -23,7 +24,8 @@ CREATE TABLE IF NOT EXISTS runs (
     host TEXT,
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
-    finished_at TEXT
+    finished_at TEXT,
+    shard TEXT
 );
 CREATE INDEX IF NOT EXISTS runs_by_content ON runs (content_hash, target);
 CREATE TABLE IF NOT EXISTS requests (
@@ -56,5 +58,18 @@ CREATE INDEX IF NOT EXISTS answers_by_run ON answers (run_id, origin);
 
 RUN_COLUMNS: Final = (
     "id, message, audience, application_id, target, region, root, git_commit, content_hash,"
-    " requests, users, status, error, pid, host, created_at, updated_at, finished_at"
+    " requests, users, status, error, pid, host, created_at, updated_at, finished_at, shard"
 )
+
+# Columns added since the first journals, with their definitions: a journal written by an
+# earlier version gains them when it is opened.
+ADDED_COLUMNS: Final = {"runs": {"shard": "TEXT"}}
+
+
+def upgrade(db: sqlite3.Connection) -> None:
+    """Add the columns a journal of an earlier version lacks (they start out NULL)."""
+    for table, columns in ADDED_COLUMNS.items():
+        present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+        for name, definition in columns.items():
+            if name not in present:
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {definition}")

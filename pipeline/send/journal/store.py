@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pipeline.api import ApiRequest, encode_request
+from pipeline.api import ApiRequest, EncodedRequest, encoded
 from pipeline.errors import InputError, JournalError
 from pipeline.send.journal.ledger import Ledger
 from pipeline.send.journal.records import (
@@ -30,7 +30,7 @@ from pipeline.send.journal.records import (
     busy_error,
     duplicate_error,
 )
-from pipeline.send.journal.schema import RUN_COLUMNS, SCHEMA
+from pipeline.send.journal.schema import RUN_COLUMNS, SCHEMA, upgrade
 
 
 def _utc_now() -> datetime:
@@ -53,6 +53,7 @@ class Journal(Ledger):
             _create_private(path)
             self._db = self._connect()
             self._db.executescript(SCHEMA)
+            upgrade(self._db)
         except (OSError, sqlite3.Error) as exc:
             raise JournalError(
                 f"cannot open the journal {path}: {exc}",
@@ -83,7 +84,11 @@ class Journal(Ledger):
         self.close()
 
     def create_run(
-        self, spec: RunSpec, requests: Iterable[ApiRequest], *, force: bool = False
+        self,
+        spec: RunSpec,
+        requests: Iterable[ApiRequest | EncodedRequest],
+        *,
+        force: bool = False,
     ) -> Run:
         """Record a new run and its rendered requests, stored as their canonical JSON text.
 
@@ -100,7 +105,7 @@ class Journal(Ledger):
             cursor = db.execute(
                 "INSERT INTO runs (message, audience, application_id, target, region, root,"
                 " git_commit, content_hash, requests, users, status, pid, host, created_at,"
-                " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, '', 0, 0, ?, ?, ?, ?, ?)",
+                " updated_at, shard) VALUES (?, ?, ?, ?, ?, ?, ?, '', 0, 0, ?, ?, ?, ?, ?, ?)",
                 (
                     spec.message,
                     spec.audience,
@@ -114,6 +119,7 @@ class Journal(Ledger):
                     socket.gethostname(),
                     now,
                     now,
+                    spec.shard,
                 ),
             )
             run_id = cursor.lastrowid
@@ -122,10 +128,10 @@ class Journal(Ledger):
 
             def rows() -> Iterator[tuple[int, int, int, str]]:
                 for seq, request in enumerate(requests, start=1):
-                    text = encode_request(request)
+                    line = encoded(request)
+                    text, users = line.text, line.users
                     digest.update(text.encode())
                     digest.update(b"\n")
-                    users = len(request["SendUsersMessageRequest"]["Users"])
                     totals[0] = seq
                     totals[1] += users
                     yield run_id, seq, users, text
@@ -148,11 +154,11 @@ class Journal(Ledger):
                     raise duplicate_error(earlier)
                 db.execute(
                     f"UPDATE runs SET status = '{SUPERSEDED}' WHERE content_hash = ?"
-                    " AND target = ? AND application_id = ?"
+                    " AND target = ? AND application_id = ? AND shard IS ?"
                     f" AND status IN ('{RUNNING}', '{STOPPED}') AND NOT EXISTS"
                     " (SELECT 1 FROM requests AS q WHERE q.run_id = runs.id"
                     f" AND q.state <> '{PENDING}')",
-                    (content_hash, spec.target, spec.application_id),
+                    (content_hash, spec.target, spec.application_id, spec.shard),
                 )
             db.execute(
                 "UPDATE runs SET content_hash = ?, requests = ?, users = ? WHERE id = ?",
@@ -162,16 +168,26 @@ class Journal(Ledger):
         return self.run(run_id)
 
     def _being_sent(self, content_hash: str, spec: RunSpec) -> Run | None:
-        """A run of the same content and target that another live process is sending."""
+        """A run of the same content, target and shard that another live process is sending.
+
+        The shard is part of the key: two shards never hold the same users, so their
+        contents are the same only when both are empty, and an empty shard may start
+        while another is being sent.
+        """
         rows = self._db.execute(
             f"SELECT {RUN_COLUMNS} FROM runs WHERE content_hash = ? AND target = ?"
-            f" AND application_id = ? AND status = '{RUNNING}' ORDER BY id DESC",
-            (content_hash, spec.target, spec.application_id),
+            f" AND application_id = ? AND shard IS ? AND status = '{RUNNING}' ORDER BY id DESC",
+            (content_hash, spec.target, spec.application_id, spec.shard),
         )
         now = self._clock()
         return next((run for run in (Run(*row) for row in rows) if run.held_by_another(now)), None)
 
     def _sent_before(self, content_hash: str, spec: RunSpec) -> Run | None:
+        """An earlier run that sent (part of) the same content, whichever shard it was.
+
+        Not keyed on the shard: the same bytes sent as another shard (a small audience
+        whose users all fall in shard 1 of 2 and of 3) must not be sent again.
+        """
         row = self._db.execute(
             f"SELECT {RUN_COLUMNS} FROM runs WHERE content_hash = ? AND target = ?"
             " AND application_id = ? AND EXISTS (SELECT 1 FROM requests AS q"
@@ -200,14 +216,23 @@ class Journal(Ledger):
         return [Run(*row) for row in rows]
 
     def latest_unfinished(
-        self, *, message: str, audience: str, application_id: str, target: str
+        self,
+        *,
+        message: str,
+        audience: str,
+        application_id: str,
+        target: str,
+        shard: str | None = None,
     ) -> Run | None:
-        """The newest running or stopped run of this message, audience, application, target."""
+        """The newest running or stopped run of this message, audience, application, target.
+
+        Of this shard (``I/N``), or of the whole audience when ``shard`` is None.
+        """
         row = self._db.execute(
             f"SELECT {RUN_COLUMNS} FROM runs WHERE message = ? AND audience = ?"
-            " AND application_id = ? AND target = ?"
+            " AND application_id = ? AND target = ? AND shard IS ?"
             f" AND status IN ('{RUNNING}', '{STOPPED}') ORDER BY id DESC LIMIT 1",
-            (message, audience, application_id, target),
+            (message, audience, application_id, target, shard),
         ).fetchone()
         return None if row is None else Run(*row)
 
