@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from pipeline.cli.merge_view import print_merged
 from pipeline.cli.options import (
     AppIdOpt,
     AudienceArg,
@@ -247,8 +248,21 @@ def report_command(
         Path | None, typer.Option("--results", help="Write the per-endpoint results file here.")
     ] = None,
     output: FormatOpt = Format.text,
+    merge: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--merge",
+            help="Merge the shards of a sharded send instead: their journals, their "
+            "--results files, or folders of them (repeatable). Names missing and "
+            "unfinished shards; exit 3 if any.",
+        ),
+    ] = None,
 ) -> None:
     """Show one run: its outcome by delivery status and the unknowns."""
+    if merge:
+        if run != "latest" or journal is not None or results is not None:
+            raise InputError("--merge reports every shard: it takes no RUN, --journal or --results")
+        raise typer.Exit(print_merged(merge, as_json=output is Format.json))
     if run != "latest" and not run.isdigit():
         raise InputError(f"run {run!r} is not a run id", fix="give a number from `pipeline runs`")
     run_id = None if run == "latest" else int(run)
