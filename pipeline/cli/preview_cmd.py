@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterable
 from enum import StrEnum
@@ -17,17 +16,20 @@ from rich.text import Text
 
 from pipeline.cli.options import (
     AudienceArg,
+    LocalShardOpt,
     MessageArg,
     NowOpt,
     RootOpt,
     VarOpt,
+    WorkersOpt,
+    local_shard,
     parse_now,
     parse_vars,
 )
 from pipeline.errors import InputError
 from pipeline.pinpoint.delivery import Delivered
 from pipeline.review.html.preview_site import write_preview_site
-from pipeline.review.preview import UserPreview, preview_message
+from pipeline.review.preview import UserPreview, preview_json, preview_lines, preview_message
 
 # Commands of this module; pipeline.cli loads it when one of them is invoked.
 commands = typer.Typer(pretty_exceptions_show_locals=False, add_completion=False)
@@ -77,6 +79,8 @@ def preview_command(
     root: RootOpt = Path(),
     var: VarOpt = None,
     now: NowOpt = None,
+    workers: WorkersOpt = None,
+    shard: LocalShardOpt = None,
 ) -> None:
     """Show what each user of AUDIENCE receives on each channel.
 
@@ -89,6 +93,20 @@ def preview_command(
     if output_format is PreviewFormat.html or output is not None:
         _write_site(output_format, output, message, audience, root, var, now, user, channel)
         return
+    part = local_shard(shard)
+    if output_format is PreviewFormat.json and not user:
+        lines = preview_lines(
+            message,
+            audience,
+            root=root,
+            variables=parse_vars(var),
+            now=parse_now(now),
+            channels=channel or (),
+            workers=workers,
+            shard=part,
+        )
+        _write_json(lines, sys.stdout)
+        return
     previews = preview_message(
         message,
         audience,
@@ -97,9 +115,11 @@ def preview_command(
         now=parse_now(now),
         users=user or (),
         channels=channel or (),
+        workers=workers,
+        shard=part,
     )
     if output_format is PreviewFormat.json:
-        _write_json(previews, sys.stdout)
+        _write_json(map(preview_json, previews), sys.stdout)
     else:
         console = Console(highlight=False)
         for preview in previews:
@@ -136,14 +156,11 @@ def _write_site(
     typer.echo(f"Wrote {output / 'index.html'}", err=True)
 
 
-def _write_json(previews: Iterable[UserPreview], stream: TextIO) -> None:
+def _write_json(lines: Iterable[str], stream: TextIO) -> None:
     """A JSON list written one user per line, so memory stays flat for any audience."""
-    # Each value is a fresh tree of dicts and lists: no cycle to look for.
-    encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
-    encode = encoder.encode
     separator = "[\n"
-    for preview in previews:
-        stream.write(separator + encode(preview.to_json()))
+    for line in lines:
+        stream.write(separator + line)
         separator = ",\n"
     stream.write("[]\n" if separator == "[\n" else "\n]\n")
 

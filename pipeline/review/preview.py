@@ -8,19 +8,22 @@ rendered once, whatever the number of channels.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pipeline.audience import User, load_audience
+from pipeline.audience import Audience, User, load_audience
 from pipeline.errors import InputError
 from pipeline.message import load_message
 from pipeline.pinpoint.channels import CHANNELS, channels_of
 from pipeline.pinpoint.delivery import Delivered, deliver
 from pipeline.project import resolve_audience, resolve_message, templates_root
 from pipeline.render.renderer import MessageRenderer
+from pipeline.shard import Shard
+from pipeline.usermap import map_users
 
 # Names people use for a channel besides Pinpoint's own: FCM is what GCM became.
 CHANNEL_ALIASES = {"FCM": "GCM", "APNS_SANDBOX": "APNS"}
@@ -108,6 +111,8 @@ def preview_message(
     now: datetime | None = None,
     users: Collection[str] = (),
     channels: Collection[str] = (),
+    workers: int | None = None,
+    shard: Shard | None = None,
 ) -> Iterator[UserPreview]:
     """What every user (or the ``users`` given) receives on every channel (or ``channels``).
 
@@ -124,12 +129,84 @@ def preview_message(
         now: the run's clock (default: the current time, UTC).
         users: user ids to preview; empty for every user.
         channels: channel types to preview (``SMS``, ``APNS``...); empty for every one.
+        workers: processes that render the users (None: the usable cores).
+        shard: only the users of this shard.
 
     Raises:
         InputError: a message, audience, user id or channel that does not exist.
     """
+    previewer, opened = _previewer(message, audience, root, variables, now, channels)
+    if not users:
+        return map_users(opened, previewer, workers=workers, shard=shard)
+    wanted = set(users)
+    chosen = [user for user in opened.users(shard) if user.id in wanted]
+    missing = wanted - {user.id for user in chosen}
+    if missing:
+        raise InputError(
+            f"no user {sorted(missing)[0]!r} in the audience",
+            fix="give a user id from the audience file",
+        )
+    return iter([previewer(user) for user in chosen])
+
+
+def preview_lines(
+    message: str | Path,
+    audience: str | Path,
+    *,
+    root: Path = Path(),
+    variables: Mapping[str, str] | None = None,
+    now: datetime | None = None,
+    channels: Collection[str] = (),
+    workers: int | None = None,
+    shard: Shard | None = None,
+) -> Iterator[str]:
+    """Every user's preview as compact JSON (``UserPreview.to_json``), in audience order.
+
+    As ``preview_message`` for every user, with the JSON made in the worker processes:
+    unpickling previews here would cost more than rendering them.
+    """
+    previewer, opened = _previewer(message, audience, root, variables, now, channels)
+
+    def line(user: User) -> str:
+        return preview_json(previewer(user))
+
+    return map_users(opened, line, workers=workers, shard=shard)
+
+
+# Each value is a fresh tree of dicts and lists: no cycle to look for.
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
+
+
+def preview_json(preview: UserPreview) -> str:
+    """One user's preview as compact JSON text, as ``preview --format json`` prints it."""
+    return _JSON.encode(preview.to_json())
+
+
+@dataclass(slots=True)
+class _Previewer:
+    """Renders one user and reads what each channel receives (in a worker, or here)."""
+
+    renderer: MessageRenderer
+    channels: list[str]
+
+    def __call__(self, user: User) -> UserPreview:
+        rendered = self.renderer.render_user(user)
+        user_id = user.id
+        request = {**rendered.envelope.body, "Users": {user_id: rendered.configuration}}
+        deliveries = tuple(deliver(request, user_id, channel) for channel in self.channels)
+        return UserPreview(user_id, rendered.locale, deliveries)
+
+
+def _previewer(
+    message: str | Path,
+    audience: str | Path,
+    root: Path,
+    variables: Mapping[str, str] | None,
+    now: datetime | None,
+    channels: Collection[str],
+) -> tuple[_Previewer, Audience]:
     loaded = load_message(root, resolve_message(root, str(message)))
-    stream = load_audience(resolve_audience(root, str(audience))).users()
+    opened = load_audience(resolve_audience(root, str(audience)))
     selected = select_channels(loaded.configuration, channels)
     renderer = MessageRenderer(
         loaded,
@@ -137,26 +214,4 @@ def preview_message(
         {**loaded.variables, **(variables or {})},
         now or datetime.now(UTC).replace(microsecond=0),
     )
-    if not users:
-        return _previews(renderer, stream, selected)
-    wanted = set(users)
-    chosen = [user for user in stream if user.id in wanted]
-    missing = wanted - {user.id for user in chosen}
-    if missing:
-        raise InputError(
-            f"no user {sorted(missing)[0]!r} in the audience",
-            fix="give a user id from the audience file",
-        )
-    return iter(list(_previews(renderer, iter(chosen), selected)))
-
-
-def _previews(
-    renderer: MessageRenderer, users: Iterator[User], channels: list[str]
-) -> Iterator[UserPreview]:
-    render_user = renderer.render_user
-    for user in users:
-        rendered = render_user(user)
-        user_id = user.id
-        request = {**rendered.envelope.body, "Users": {user_id: rendered.configuration}}
-        deliveries = tuple(deliver(request, user_id, channel) for channel in channels)
-        yield UserPreview(user_id, rendered.locale, deliveries)
+    return _Previewer(renderer, selected), opened
