@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pipeline.audience import load_audience
 from pipeline.errors import AudienceError, InputError, MessageError, UnknownFieldError
 from pipeline.message import Message, load_message
 from pipeline.project import (
@@ -34,12 +33,13 @@ from pipeline.project import (
     resolve_message,
     templates_root,
 )
-from pipeline.render.renderer import MessageRenderer
 from pipeline.render.templating import locale_chain, make_environment
 from pipeline.review.checks.findings import CHECKS, Check, Finding, FindingCollector, Severity
 from pipeline.review.checks.static import check_message, read_settings
 from pipeline.review.checks.templates import scan_message
 from pipeline.review.checks.users import UserChecks
+from pipeline.review.lintusers import LocaleUsers, check_audience
+from pipeline.shard import Shard
 
 __all__ = [
     "CHECKS",
@@ -98,6 +98,8 @@ def lint_messages(
     audience: str | Path | None = None,
     variables: Mapping[str, str] | None = None,
     now: datetime | None = None,
+    workers: int | None = None,
+    shard: Shard | None = None,
 ) -> LintReport:
     """Lint several messages (every message under templates/ when none is given).
 
@@ -108,6 +110,9 @@ def lint_messages(
             ``audience:``.
         variables: values that override the messages' ``vars`` (``--var``).
         now: the run's clock (default: the current time, UTC).
+        workers: processes that check an audience's users (default: the usable cores);
+            the findings are the same for any number.
+        shard: check only the users of this shard.
 
     Raises:
         InputError: a message or the audience does not exist, or there is no message.
@@ -122,7 +127,14 @@ def lint_messages(
     clock = now or datetime.now(UTC).replace(microsecond=0)
     return LintReport(
         tuple(
-            _lint(folder, root=root, audience=audience_path, variables=variables, now=clock)
+            _lint(
+                folder,
+                root=root,
+                audience=audience_path,
+                variables=variables,
+                now=clock,
+                spread=_Spread(workers, shard),
+            )
             for folder in folders
         )
     )
@@ -142,6 +154,14 @@ def lint_message(
     ).messages[0]
 
 
+@dataclass(frozen=True, slots=True)
+class _Spread:
+    """How the users are checked: on how many processes, and which shard of them."""
+
+    workers: int | None = None
+    shard: Shard | None = None
+
+
 def _lint(
     folder: Path,
     *,
@@ -149,6 +169,7 @@ def _lint(
     audience: Path | None,
     variables: Mapping[str, str] | None,
     now: datetime,
+    spread: _Spread,
 ) -> MessageLint:
     found = FindingCollector(message_name(root, folder))
     try:
@@ -174,7 +195,7 @@ def _lint(
     audience = audience or _declared_audience(root, message, found)
     users = 0
     if audience is not None:
-        users = _check_users(message, audience, checks, found)
+        users = _check_users(message, audience, checks, found, spread)
     else:
         if message.audience is None:
             found.add(
@@ -207,28 +228,23 @@ def _declared_audience(root: Path, message: Message, found: FindingCollector) ->
 
 
 def _check_users(
-    message: Message, audience: Path, checks: UserChecks, found: FindingCollector
+    message: Message,
+    audience: Path,
+    checks: UserChecks,
+    found: FindingCollector,
+    options: _Spread,
 ) -> int:
     """Render and check every user; returns how many were checked."""
-    locale_of = MessageRenderer(message, checks.templates, {}, checks.now).locale_of
-    check_user = checks.check_user
-    count = 0
-    try:
-        for user in load_audience(audience).users():
-            try:
-                locale = locale_of(user)
-            except AudienceError as error:
-                found.add_error("audience-invalid", error, user_id=user.id)
-                continue
-            check_user(user, locale)
-            count += 1
-    except AudienceError as error:
-        found.add_error("audience-invalid", error)
-    _check_translations(message, checks, found)
-    return count
+    linted = check_audience(message, audience, checks, workers=options.workers, shard=options.shard)
+    if linted.error is not None:
+        found.add_error("audience-invalid", linted.error)
+    _check_translations(message, checks, found, linted.locales)
+    return linted.checked
 
 
-def _check_translations(message: Message, checks: UserChecks, found: FindingCollector) -> None:
+def _check_translations(
+    message: Message, checks: UserChecks, found: FindingCollector, locales: LocaleUsers
+) -> None:
     """Translated files that lack a translation for a locale the audience uses.
 
     The untranslated file is taken to be in the message's ``locale:``, so users whose
@@ -238,7 +254,7 @@ def _check_translations(message: Message, checks: UserChecks, found: FindingColl
     for template in checks.scan.files.values():
         if not template.translations or template.base is None:
             continue
-        for locale, state in checks.locales.items():
+        for locale, (users, count) in locales.items():
             if locale is None or template.covers(locale) or default & set(locale_chain(locale)):
                 continue
             key = found.add(
@@ -249,7 +265,7 @@ def _check_translations(message: Message, checks: UserChecks, found: FindingColl
                 fix=f"add {_translation_name(template.base, locale)}, or set the message's "
                 "'locale:' to the language of the untranslated files",
             )
-            found.attach_many(key, state.users, state.user_count)
+            found.attach_many(key, users, count)
 
 
 def _translation_name(base: Path, locale: str) -> str:
