@@ -180,12 +180,18 @@ def summarize(
     ]
     covered = set(unknown)
     users: dict[str, set[str]] = {}
+    endpoints = summary.endpoints
     with _atomic_writer(results_file) as out:
+        # A result per user and endpoint: 300,000 for 100,000 users on three channels.
         for result in journal.final_results(run_id):
-            if (result.user_id, result.endpoint_id) in covered:
+            if covered and (result.user_id, result.endpoint_id) in covered:
                 continue
-            summary.endpoints[result.status] = summary.endpoints.get(result.status, 0) + 1
-            users.setdefault(result.status, set()).add(result.user_id)
+            status = result.status
+            endpoints[status] = endpoints.get(status, 0) + 1
+            ids = users.get(status)
+            if ids is None:
+                ids = users[status] = set()
+            ids.add(result.user_id)
             if out is not None:
                 out.write(line(result))
         for user, endpoint in unknown:
