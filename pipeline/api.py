@@ -209,7 +209,11 @@ def encode_request(request: AnyRequest) -> str:
     strings, but readers that split lines (Python's ``str.splitlines``, many editors and
     log tools) end a line at them, and a request must stay one line of JSON Lines.
     """
-    text = _COMPACT_JSON.encode(request)
+    return escape_line_separators(_COMPACT_JSON.encode(request))
+
+
+def escape_line_separators(text: str) -> str:
+    r"""JSON text with U+2028 and U+2029 written as ``\u2028`` and ``\u2029``."""
     if "\u2028" in text or "\u2029" in text:
         text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
     return text
@@ -236,3 +240,30 @@ def request_bytes(request: AnyRequest, text: str | None = None) -> bytes:
         address = next((a for a, config in addresses.items() if find_unsendable(config)), None)
         field = None if address is None else f"Addresses.{address}"
         raise RequestError(f"{what} in the rendered request", field=field, fix=fix) from None
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedRequest:
+    """A request as its canonical JSON text (``encode_request``'s), with its user count.
+
+    A parallel render builds requests as text from its workers' pieces and never as
+    dicts; whoever writes or journals requests takes either form (``encoded``).
+    """
+
+    text: str
+    users: int
+
+
+def encoded(request: ApiRequest | EncodedRequest) -> EncodedRequest:
+    """A request as text, encoding it if it is a dict."""
+    if isinstance(request, EncodedRequest):
+        return request
+    return EncodedRequest(encode_request(request), len(request["SendUsersMessageRequest"]["Users"]))
+
+
+def encoded_bytes(request: EncodedRequest) -> bytes:
+    """The UTF-8 bytes of an encoded request, checked as ``request_bytes`` checks them."""
+    try:
+        return request.text.encode()
+    except UnicodeEncodeError:
+        return request_bytes(json.loads(request.text), request.text)

@@ -20,27 +20,27 @@ character, raw or written ``\u0000`` or ``"\0"``, and a lone surrogate (``\ud800
 
 from __future__ import annotations
 
-import csv
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline.addresses import (
     ADDRESSES_KEY,
     Address,
     AddressBook,
     Fail,
-    csv_address_columns,
-    fold_csv_addresses,
     lists_address,
     read_addresses,
 )
 from pipeline.errors import AddressError, AudienceError
 from pipeline.idindex import IdIndex
-from pipeline.unsendable import ESCAPES, check_sendable, find_unsendable, unsendable_error
+from pipeline.linefiles import Record, csv_header, csv_records, jsonl_records, read_lines
+from pipeline.unsendable import ESCAPES, find_unsendable, unsendable_error
 from pipeline.yamlfile import load_yaml, load_yaml_with_lines, read_text
+
+if TYPE_CHECKING:
+    from pipeline.shard import Shard
 
 Attributes = dict[str, Any]
 
@@ -69,17 +69,49 @@ class Audience:
     # A YAML audience is parsed whole (YAML cannot be streamed); its users list is kept here.
     yaml_users: list[Any] | None = None
 
-    def users(self) -> Iterator[User]:
-        """Every user in file order, with defaults applied, ids and addresses checked."""
-        return _checked_users(self, self.records())
+    def users(self, shard: Shard | None = None) -> Iterator[User]:
+        """Every user in file order (of ``shard`` only, if given), ids checked and unique.
 
-    def records(self) -> Iterator[Record]:
-        """The file's (line, record) pairs as read, before any checking."""
+        A shard's users are checked for duplicates among themselves: a repeated id always
+        falls in the same shard. Every record is still read and checked, so a malformed
+        line stops every shard, not only the one its user would have been in.
+        """
+        tally = Tally()
+        yield from checked_users(self, self.records(), shard=shard, seen=IdIndex(), tally=tally)
+        if tally.records == 0:
+            raise no_users_error(self.path)
+
+    def records(
+        self, start: int = 0, stop: int | None = None, *, first_line: int = 1
+    ) -> Iterator[Record]:
+        """The raw records of the file, or of a part of it (see ``pipeline.chunks``).
+
+        ``start`` and ``stop`` are byte offsets of line starts (JSON Lines, CSV) or indexes
+        into the users list (YAML); ``first_line`` is the line number at ``start``. A CSV
+        part after the first starts below the header, which is read again from the file.
+        """
         if self.yaml_users is not None:
-            return _yaml_records(self.path, self.yaml_users)
+            return _yaml_records(self.path, self.yaml_users, start, stop)
+        lines = read_lines(self.path, start, stop, first_line)
         if self.format == "jsonl":
-            return _jsonl_records(self.path)
-        return _csv_records(self.path)
+            return jsonl_records(self.path, lines)
+        return csv_records(self.path, lines, None if start == 0 else csv_header(self.path)[0])
+
+    def duplicate(self, user_id: str, line: int) -> AudienceError | None:
+        """The error for a repeated id, naming both lines; None if the id is not repeated.
+
+        ``IdIndex`` only suspects a duplicate: this reads the file again to confirm it.
+        """
+        first = _first_line_of(self, user_id, line)
+        if first is None:
+            return None
+        return AudienceError(
+            f"duplicate user id {user_id!r}, first at line {first}",
+            path=self.path,
+            line=line or _nth_line_of(self, user_id, 2),
+            user_id=user_id,
+            fix="user ids must be unique: remove or rename one of them",
+        )
 
 
 def load_audience(path: Path) -> Audience:
@@ -96,10 +128,6 @@ def load_audience(path: Path) -> Audience:
         path=path,
         fix="use .yaml, .yml, .jsonl or .csv",
     )
-
-
-# Records are (line, mapping) pairs straight from the file, before any checking.
-Record = tuple[int, Any]
 
 
 def _load_yaml_audience(path: Path) -> Audience:
@@ -147,117 +175,19 @@ def _check_yaml_text(text: str, path: Path, defaults: Attributes, users: list[An
             raise unsendable_error(found, AudienceError, path, lines.get(where))
 
 
-def _yaml_records(path: Path, users: list[Any]) -> Iterator[Record]:
+def _yaml_records(
+    path: Path, users: list[Any], start: int = 0, stop: int | None = None
+) -> Iterator[Record]:
     # Lines cost a second, slower parse, so they are only looked up for an error's sake.
     lines: dict[Any, int] | None = None
-    for index, record in enumerate(users):
+    for index in range(start, len(users) if stop is None else stop):
+        record = users[index]
         if isinstance(record, dict) and _plain_id(record.get("id")) is not None:
             yield 0, record
             continue
         if lines is None:
             _, lines = load_yaml_with_lines(read_text(path, AudienceError), path, AudienceError)
         yield lines.get(("users", index), 0), record
-
-
-def _read_lines(path: Path) -> Iterator[tuple[int, str]]:
-    try:
-        stream = path.open("rb")
-    except OSError as exc:
-        raise AudienceError(f"cannot read the file: {exc.strerror}", path=path) from exc
-    with stream:
-        for number, raw in enumerate(stream, 1):
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise AudienceError(
-                    f"line is not UTF-8 (byte 0x{raw[exc.start]:02x})",
-                    path=path,
-                    line=number,
-                    fix="save the file as UTF-8",
-                ) from exc
-            if number == 1:
-                text = text.removeprefix("\ufeff")  # a byte-order mark from spreadsheet tools
-            if "\x00" in text:
-                raise unsendable_error("\x00", AudienceError, path, number)
-            yield number, text
-
-
-def _jsonl_records(path: Path) -> Iterator[Record]:
-    decode = json.JSONDecoder().decode
-    for number, text in _read_lines(path):
-        if not text.strip():
-            continue
-        try:
-            record = decode(text)
-        except json.JSONDecodeError as exc:
-            raise AudienceError(
-                f"invalid JSON: {exc.msg} at column {exc.colno}",
-                path=path,
-                line=number,
-                fix="write one JSON object per line",
-            ) from exc
-        except (ValueError, RecursionError) as exc:  # what Python's json cannot hold
-            raise AudienceError(
-                "the JSON is nested too deeply, or has a number too long (over 4,300 digits), "
-                "to read",
-                path=path,
-                line=number,
-                fix="write numbers that long as strings, and keep user records shallow",
-            ) from exc
-        if "\\" in text and ESCAPES.search(text):
-            check_sendable(record, AudienceError, path, number)
-        yield number, record
-
-
-def _csv_records(path: Path) -> Iterator[Record]:
-    lines = _read_lines(path)
-    current = [0]
-
-    def texts() -> Iterator[str]:
-        for number, text in lines:
-            current[0] = number
-            yield text
-
-    reader = csv.reader(texts(), strict=True)
-    try:
-        header = next(reader, None)
-        if not header or "id" not in header:
-            raise AudienceError(
-                "the CSV header has no 'id' column",
-                path=path,
-                line=1,
-                fix="make the first row a header with an 'id' column",
-            )
-        if len(set(header)) != len(header):
-            repeated = next(name for name in header if header.count(name) > 1)
-            raise AudienceError(
-                f"column {repeated!r} appears twice in the header", path=path, line=1
-            )
-        columns = csv_address_columns(header, _header_fail(path))
-        width = len(header)
-        for row in reader:
-            if not row:
-                continue
-            if len(row) > width:
-                raise AudienceError(
-                    f"row has {len(row)} cells but the header has {width}",
-                    path=path,
-                    line=current[0],
-                    fix="quote cells that contain commas",
-                )
-            record = {name: cell for name, cell in zip(header, row, strict=False) if cell}
-            if columns:
-                fold_csv_addresses(record, columns)
-            yield current[0], record
-    except csv.Error as exc:
-        raise AudienceError(f"invalid CSV: {exc}", path=path, line=current[0]) from exc
-
-
-def _header_fail(path: Path) -> Fail:
-    def fail(what: str, fix: str) -> AddressError:
-        return AddressError(what, path=path, line=1, fix=fix)
-
-    return fail
 
 
 def _plain_id(value: Any) -> str | None:
@@ -268,12 +198,48 @@ def _plain_id(value: Any) -> str | None:
     return None
 
 
-def _checked_users(audience: Audience, records: Iterable[Record]) -> Iterator[User]:
+@dataclass(slots=True)
+class Tally:
+    """How many records a reading saw: users of every shard, and lines that failed."""
+
+    records: int = 0
+
+
+def no_users_error(path: Path) -> AudienceError:
+    """The error for an audience without a single user."""
+    return AudienceError(
+        "the audience has no users",
+        path=path,
+        fix="add users (an empty audience is almost always a mistake)",
+    )
+
+
+def checked_users(
+    audience: Audience,
+    records: Iterable[Record],
+    *,
+    shard: Shard | None = None,
+    seen: IdIndex | None = None,
+    tally: Tally | None = None,
+) -> Iterator[User]:
+    """Users of ``records`` with defaults applied and ids checked, of ``shard`` only.
+
+    With ``seen``, a repeated id is an error; without, the caller checks (a chunk of a
+    parallel render does not see the other chunks' ids). ``tally`` counts every record.
+    """
     path, defaults = audience.path, audience.defaults
-    seen = IdIndex()
-    book = AddressBook(lambda address, position: _address_owner(audience, address, position))
+    contains = shard.contains if shard is not None else None
+    # Addresses are checked across users only when the whole file is read in order (a
+    # chunk of a parallel render sees its own users only; it sends to user ids, not to
+    # addresses).
+    book = (
+        None
+        if seen is None
+        else AddressBook(lambda address, position: _address_owner(audience, address, position))
+    )
     count = 0
     for line, record in records:
+        count += 1  # every record, whichever shard its user is in
         if not isinstance(record, dict):
             raise AudienceError(
                 "a user must be a mapping of attributes with an 'id'", path=path, line=line or None
@@ -288,29 +254,27 @@ def _checked_users(audience: Audience, records: Iterable[Record]) -> Iterator[Us
                 line=line or None,
                 fix="give every user an 'id' (the Pinpoint UserId), e.g. id: u-0001",
             )
-        if not seen.add(user_id) and (first := _first_line_of(audience, user_id, line)):
-            raise AudienceError(
-                f"duplicate user id {user_id!r}, first at line {first}",
-                path=path,
-                line=line or _nth_line_of(audience, user_id, 2),
-                user_id=user_id,
-                fix="user ids must be unique: remove or rename one of them",
-            )
+        ours = contains is None or contains(user_id)
+        if (
+            ours
+            and seen is not None
+            and not seen.add(user_id)
+            and (error := audience.duplicate(user_id, line))
+        ):
+            raise error
         addresses: tuple[Address, ...] = ()
         if ADDRESSES_KEY in record:
-            fail = _address_fail(audience, user_id, line, count)
+            fail = _address_fail(audience, user_id, line, count - 1)
             addresses = read_addresses(record[ADDRESSES_KEY], fail)
-            book.add(addresses, count, fail)
+            if book is not None:
+                book.add(addresses, count - 1, fail)
+        if not ours:
+            continue
         attributes = {**defaults, **record} if defaults else record
         attributes["id"] = user_id
-        count += 1
         yield User(user_id, attributes, line, addresses)
-    if count == 0:
-        raise AudienceError(
-            "the audience has no users",
-            path=path,
-            fix="add users (an empty audience is almost always a mistake)",
-        )
+    if tally is not None:
+        tally.records = count
 
 
 def _address_fail(audience: Audience, user_id: str, line: int, position: int) -> Fail:
@@ -351,8 +315,7 @@ def _user_lines(audience: Audience, user_id: str) -> Iterator[int]:
             if isinstance(record, dict) and _plain_id(record.get("id")) == user_id:
                 yield lines.get(("users", index), 0)
         return
-    reader = _jsonl_records if audience.format == "jsonl" else _csv_records
-    for line, record in reader(audience.path):
+    for line, record in audience.records():
         if isinstance(record, dict) and _plain_id(record.get("id")) == user_id:
             yield line
 

@@ -36,3 +36,14 @@ def make_client() -> Iterator[MakeClient]:
     yield make
     for client in clients:
         client.close()
+
+
+@pytest.fixture(autouse=True)
+def _no_array_job(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests run as no shard of any array job, whatever machine runs them."""
+    from pipeline.shard import ENGINES
+
+    for index, count in ENGINES:
+        monkeypatch.delenv(index, raising=False)
+        if count is not None:
+            monkeypatch.delenv(count, raising=False)

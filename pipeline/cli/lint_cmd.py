@@ -9,7 +9,16 @@ from typing import Annotated
 
 import typer
 
-from pipeline.cli.options import NowOpt, RootOpt, VarOpt, parse_now, parse_vars
+from pipeline.cli.options import (
+    LocalShardOpt,
+    NowOpt,
+    RootOpt,
+    VarOpt,
+    WorkersOpt,
+    local_shard,
+    parse_now,
+    parse_vars,
+)
 from pipeline.review.lint import CHECKS, Finding, LintReport, lint_messages
 
 # Commands of this module; pipeline.cli loads it when one of them is invoked.
@@ -60,6 +69,8 @@ def lint_command(
     root: RootOpt = Path(),
     var: VarOpt = None,
     now: NowOpt = None,
+    workers: WorkersOpt = None,
+    shard: LocalShardOpt = None,
 ) -> None:
     r"""Check messages before they are sent: templates, fields, users.
 
@@ -86,6 +97,8 @@ def lint_command(
         audience=audience,
         variables=parse_vars(var),
         now=parse_now(now),
+        workers=workers,
+        shard=local_shard(shard),
     )
     if output_format is LintFormat.json:
         document = {

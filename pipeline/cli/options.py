@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Annotated
 import typer
 
 from pipeline.errors import InputError
+from pipeline.shard import Shard, parse_shard, resolve_shard
 
 MessageArg = Annotated[
     str, typer.Argument(help="A message: a folder name under templates/, or a path to one.")
@@ -91,6 +93,66 @@ DebugOpt = Annotated[
         help="Log botocore's requests and answers to stderr, credentials and signatures redacted.",
     ),
 ]
+
+
+WorkersOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--workers",
+        min=1,
+        metavar="N",
+        help="Processes that render the audience in chunks, the output the same for any "
+        "number  [default: the usable cores].",
+        show_default=False,
+    ),
+]
+ShardOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--shard",
+        metavar="I/N",
+        help="Only shard I of N (e.g. 2/3), the users whose id hashes to it on every machine  "
+        "[default: from an array job's JOB_COMPLETION_INDEX, AWS_BATCH_JOB_ARRAY_INDEX/_SIZE "
+        "or CLOUD_RUN_TASK_INDEX/_COUNT].",
+        show_default=False,
+    ),
+]
+ShardsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--shards",
+        min=1,
+        metavar="N",
+        help="The number of shards, where the array job does not say it "
+        "(a Kubernetes Indexed Job's completions, with JOB_COMPLETION_INDEX).",
+        show_default=False,
+    ),
+]
+# lint and preview take a shard only when asked: an array job runs render and send.
+LocalShardOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--shard",
+        metavar="I/N",
+        help="Only shard I of N (e.g. 2/3), as render and send split an audience.",
+    ),
+]
+
+
+def read_shard(option: str | None, shards: int | None, *, announce: bool = True) -> Shard | None:
+    """The shard to work on: ``--shard``, else the array job's, else none.
+
+    With ``announce``, which shard it is (and where that came from) goes to stderr.
+    """
+    shard = resolve_shard(option, shards, os.environ)
+    if shard is not None and announce:
+        typer.echo(shard.describe(), err=True)
+    return shard
+
+
+def local_shard(option: str | None) -> Shard | None:
+    """``--shard I/N`` of a command that does not look at the environment."""
+    return None if option is None else parse_shard(option)
 
 
 def parse_vars(pairs: list[str] | None) -> dict[str, str]:

@@ -19,18 +19,28 @@ from pipeline.cli.options import (
     Api,
     ApiOpt,
     AudienceArg,
+    LocalShardOpt,
     MessageArg,
     NowOpt,
     RootOpt,
     VarOpt,
+    WorkersOpt,
+    local_shard,
     parse_now,
     parse_vars,
 )
 from pipeline.errors import InputError
 from pipeline.pinpoint.delivery import Delivered
-from pipeline.pinpoint.sms import SmsTotals, character_name
+from pipeline.pinpoint.sms import SmsAnalysis, SmsTotals, character_name
 from pipeline.review.html.preview_site import write_preview_site
-from pipeline.review.preview import UserPreview, count_sms, preview_message
+from pipeline.review.preview import (
+    UserPreview,
+    count_sms,
+    preview_json,
+    preview_lines,
+    preview_message,
+    sms_of,
+)
 
 # Commands of this module; pipeline.cli loads it when one of them is invoked.
 commands = typer.Typer(pretty_exceptions_show_locals=False, add_completion=False)
@@ -83,6 +93,8 @@ def preview_command(
     var: VarOpt = None,
     now: NowOpt = None,
     api: ApiOpt = Api.send_users_messages,
+    workers: WorkersOpt = None,
+    shard: LocalShardOpt = None,
 ) -> None:
     """Show what each user of AUDIENCE receives on each channel.
 
@@ -102,6 +114,21 @@ def preview_command(
             )
         _write_site(output_format, output, message, audience, root, var, now, user, channel)
         return
+    part = local_shard(shard)
+    if output_format is PreviewFormat.json and not user:
+        lines = preview_lines(
+            message,
+            audience,
+            root=root,
+            variables=parse_vars(var),
+            now=parse_now(now),
+            channels=channel or (),
+            workers=workers,
+            shard=part,
+            api=api.value,
+        )
+        _write_json(lines, SmsTotals(), sys.stdout)
+        return
     previews = preview_message(
         message,
         audience,
@@ -111,10 +138,12 @@ def preview_command(
         users=user or (),
         channels=channel or (),
         api=api.value,
+        workers=workers,
+        shard=part,
     )
     totals = SmsTotals()
     if output_format is PreviewFormat.json:
-        _write_json(previews, totals, sys.stdout)
+        _write_json(((preview_json(p), sms_of(p)) for p in previews), totals, sys.stdout)
     else:
         console = Console(highlight=False)
         for preview in previews:
@@ -158,24 +187,20 @@ def _write_site(
     typer.echo(f"Wrote {output / 'index.html'}", err=True)
 
 
-def _write_json(previews: Iterable[UserPreview], totals: SmsTotals, stream: TextIO) -> None:
+def _write_json(
+    lines: Iterable[tuple[str, tuple[SmsAnalysis, ...]]], totals: SmsTotals, stream: TextIO
+) -> None:
     """``{"users": [...], "sms": {...}}``, one user per line, so memory stays flat."""
-    # Each value is a fresh tree of dicts and lists: no cycle to look for.
-    encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
-    encode = encoder.encode
     stream.write('{"users":[')
     separator = "\n"
-    for preview in previews:
-        count_sms(totals, preview)
-        stream.write(separator + _one_line(encode(preview.to_json())))
+    for line, analyses in lines:
+        for analysis in analyses:
+            totals.add(analysis)
+        stream.write(separator + line)
         separator = ",\n"
     sms = totals.to_json() if totals.total_users else None
-    stream.write(("\n" if separator == ",\n" else "") + '],\n"sms":' + encode(sms) + "}\n")
-
-
-def _one_line(text: str) -> str:
-    """JSON text that splits into lines only where it is written to (see api.encode_request)."""
-    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    text = json.dumps(sms, ensure_ascii=False, separators=(",", ":"))
+    stream.write(("\n" if separator == ",\n" else "") + '],\n"sms":' + text + "}\n")
 
 
 def _panel(preview: UserPreview, delivered: Delivered) -> Panel:

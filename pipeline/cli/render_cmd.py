@@ -16,12 +16,16 @@ from pipeline.cli.options import (
     MessageArg,
     NowOpt,
     RootOpt,
+    ShardOpt,
+    ShardsOpt,
     VarOpt,
+    WorkersOpt,
     parse_now,
     parse_vars,
+    read_shard,
 )
 from pipeline.render.output import write_requests
-from pipeline.render.renderer import render_requests
+from pipeline.render.parallel import render_lines
 
 # Commands of this module; pipeline.cli loads it when one of them is invoked.
 commands = typer.Typer(pretty_exceptions_show_locals=False, add_completion=False)
@@ -42,6 +46,9 @@ def render_command(
     var: VarOpt = None,
     now: NowOpt = None,
     api: ApiOpt = Api.send_users_messages,
+    workers: WorkersOpt = None,
+    shard: ShardOpt = None,
+    shards: ShardsOpt = None,
 ) -> None:
     """Render MESSAGE for every user of AUDIENCE into API requests.
 
@@ -49,7 +56,7 @@ def render_command(
     `aws pinpoint send-users-messages --cli-input-json` (with --api send-messages,
     of `aws pinpoint send-messages --cli-input-json`). No network, no credentials.
     """
-    requests = render_requests(
+    requests = render_lines(
         message,
         audience,
         app_id=app_id,
@@ -57,6 +64,8 @@ def render_command(
         variables=parse_vars(var),
         now=parse_now(now),
         api=api.value,
+        workers=workers,
+        shard=read_shard(shard, shards),
     )
     summary = write_requests(requests, output)
     if output is not None:

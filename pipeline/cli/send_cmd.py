@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from pipeline.cli.merge_view import print_merged
 from pipeline.cli.options import (
     Api,
     ApiOpt,
@@ -23,15 +24,19 @@ from pipeline.cli.options import (
     NowOpt,
     OutputFormat,
     RootOpt,
+    ShardOpt,
+    ShardsOpt,
     VarOpt,
+    WorkersOpt,
     parse_now,
     parse_vars,
+    read_shard,
 )
 from pipeline.cli.send_progress import LineMonitor, RichMonitor
 from pipeline.cli.tables import table
 from pipeline.errors import InputError, RunStopped
 from pipeline.render.output import write_requests
-from pipeline.render.renderer import render_requests
+from pipeline.render.parallel import render_lines
 from pipeline.send.client import DEFAULT_CONCURRENCY, DEFAULT_MAX_ATTEMPTS
 from pipeline.send.journal import TEST_PURPOSE
 from pipeline.send.options import RunChoice, SendOptions, Target
@@ -154,6 +159,9 @@ def send_command(
     now: NowOpt = None,
     debug: DebugOpt = False,
     api: ApiOpt = Api.send_users_messages,
+    workers: WorkersOpt = None,
+    shard: ShardOpt = None,
+    shards: ShardsOpt = None,
 ) -> None:
     """Render MESSAGE for AUDIENCE and send it through Pinpoint.
 
@@ -170,10 +178,12 @@ def send_command(
         delivery_attempts,
         resend_lost_answers=on_lost_answer is OnLostAnswer.resend,
         api=api.value,
+        workers=workers,
     )
-    choice = RunChoice(force, resume, resend_unknown, accept_unknown)
+    part = read_shard(shard, shards, announce=dry_run)  # a send says it with its journal
+    choice = RunChoice(force, resume, resend_unknown, accept_unknown, shard=part)
     if dry_run:
-        rendered = render_requests(
+        rendered = render_lines(
             message,
             audience,
             app_id=app_id,
@@ -181,6 +191,8 @@ def send_command(
             variables=variables,
             now=clock,
             api=api.value,
+            workers=workers,
+            shard=part,
         )
         write_requests(rendered, None)
         return
@@ -227,8 +239,22 @@ def report_command(
         typer.Option("--results", metavar="FILE", help="Write the per-endpoint results file here."),
     ] = None,
     output: FormatOpt = OutputFormat.text,
+    merge: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--merge",
+            metavar="PATH",
+            help="Merge the shards of a sharded send instead (their journals, --results "
+            "files or folders of them; repeatable), naming missing and unfinished shards, "
+            "exit 3 if any.",
+        ),
+    ] = None,
 ) -> None:
     """Show one run: its outcome by delivery status and the unknowns."""
+    if merge:
+        if run != "latest" or journal is not None or results is not None:
+            raise InputError("--merge reports every shard: it takes no RUN, --journal or --results")
+        raise typer.Exit(print_merged(merge, as_json=output is OutputFormat.json))
     if run != "latest" and not run.isdigit():
         raise InputError(f"run {run!r} is not a run id", fix="give a number from `pipeline runs`")
     run_id = None if run == "latest" else int(run)

@@ -220,6 +220,12 @@ class SmsTotals:
         self.users[sms.encoding] += 1
         self.parts[sms.encoding] += sms.parts
 
+    def merge(self, other: SmsTotals) -> None:
+        """Add the totals counted by another (a later chunk of the audience)."""
+        for encoding, users in other.users.items():
+            self.users[encoding] += users
+            self.parts[encoding] += other.parts[encoding]
+
     @property
     def total_users(self) -> int:
         """Users who get an SMS."""

@@ -21,7 +21,9 @@ from pipeline.api import (
 from pipeline.errors import RequestError
 from pipeline.pinpoint.limits import MAX_RECIPIENTS_PER_REQUEST, MAX_REQUEST_BYTES
 
-_USERS_KEY_BYTES = len(',"Users":{}') + 2
+# What joining users to an envelope adds to a request's size, as an allowance:
+# ',"Users":{}' and the closing braces.
+USERS_KEY_BYTES = len(',"Users":{}') + 2
 
 
 @dataclass(slots=True)
@@ -51,7 +53,7 @@ class RequestBatcher:
         batch = self._open.get(envelope.key)
         if batch is None:
             batch = self._open[envelope.key] = _OpenBatch(
-                envelope, max_bytes=envelope.size + _USERS_KEY_BYTES
+                envelope, max_bytes=envelope.size + USERS_KEY_BYTES
             )
         completed: tuple[ApiRequest, ...] = ()
         if batch.max_bytes + max_bytes > self.max_request_bytes:
@@ -94,4 +96,4 @@ class RequestBatcher:
     ) -> int:
         users = {**batch.users, user_id: configuration}
         encoded = to_json(users)
-        return batch.envelope.size + _USERS_KEY_BYTES + len(encoded.encode())
+        return batch.envelope.size + USERS_KEY_BYTES + len(encoded.encode())

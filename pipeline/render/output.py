@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from pipeline.api import encode_request, request_bytes
+from pipeline.api import EncodedRequest, encode_request, encoded_bytes, request_bytes
 from pipeline.errors import InputError, StorageError
 from pipeline.render.address_batch import AddressedRequest, Rendered, Unaddressed
 
@@ -32,7 +32,9 @@ class WriteSummary:
     unaddressed: int = 0
 
 
-def write_requests(requests: Iterable[Rendered], target: Path | None) -> WriteSummary:
+def write_requests(
+    requests: Iterable[Rendered | EncodedRequest], target: Path | None
+) -> WriteSummary:
     """Write one request per line to ``target`` (stdout if None), atomically.
 
     The lines go to a temporary file first; only when every request has rendered and
@@ -48,7 +50,7 @@ def write_requests(requests: Iterable[Rendered], target: Path | None) -> WriteSu
         raise StorageError.of(exc, "write the output", target) from exc
 
 
-def _write(requests: Iterable[Rendered], target: Path | None) -> WriteSummary:
+def _write(requests: Iterable[Rendered | EncodedRequest], target: Path | None) -> WriteSummary:
     if target is not None and target.exists() and not target.is_file():
         # A device or a pipe (-o /dev/stdout, /dev/null, a FIFO) cannot be replaced by a
         # rename, which would swap the device node for a regular file: stream into it.
@@ -72,23 +74,32 @@ def _write(requests: Iterable[Rendered], target: Path | None) -> WriteSummary:
     return summary
 
 
-def _render_all(requests: Iterable[Rendered]) -> list[Rendered]:
+def _render_all(requests: Iterable[Rendered | EncodedRequest]) -> list[Rendered | EncodedRequest]:
     """Every request, rendered and encodable before any is written (no taking a stream back)."""
     rendered = list(requests)
     for item in rendered:
         if isinstance(item, AddressedRequest):
             request_bytes(item.request)
+        elif isinstance(item, EncodedRequest):
+            encoded_bytes(item)
         elif not isinstance(item, Unaddressed):
             request_bytes(item)
     return rendered
 
 
-def _write_lines(requests: Iterable[Rendered], stream: IO[str]) -> WriteSummary:
+def _write_lines(requests: Iterable[Rendered | EncodedRequest], stream: IO[str]) -> WriteSummary:
     digest = hashlib.sha256()
     count = users = addresses = unaddressed = 0
     for item in requests:
         if isinstance(item, Unaddressed):
             unaddressed += len(item.user_ids)
+            continue
+        if isinstance(item, EncodedRequest):
+            line = item.text + "\n"
+            digest.update(line.encode())
+            stream.write(line)
+            count += 1
+            users += item.users
             continue
         if isinstance(item, AddressedRequest):
             line = encode_request(item.request) + "\n"

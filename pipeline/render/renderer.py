@@ -27,7 +27,7 @@ from pipeline.api import (
     to_json,
     validate_request,
 )
-from pipeline.audience import User, load_audience
+from pipeline.audience import Audience, User, load_audience
 from pipeline.errors import AudienceError, InputError, TemplateError, UserInBlockError
 from pipeline.message import Message, load_message
 from pipeline.project import resolve_audience, resolve_message, templates_root
@@ -40,6 +40,7 @@ from pipeline.render.templating import (
     make_environment,
     template_error,
 )
+from pipeline.shard import Shard
 from pipeline.unsendable import describe, find_unsendable
 from pipeline.yamlfile import YamlPath
 
@@ -216,6 +217,7 @@ def render_requests(
     variables: Mapping[str, str] | None = None,
     now: datetime | None = None,
     api: str = USERS_API,
+    shard: Shard | None = None,
 ) -> Iterator[Rendered]:
     """Render a message for every user of an audience into validated requests.
 
@@ -235,27 +237,45 @@ def render_requests(
         variables: values that override the message's ``vars`` (``--var``).
         now: the run's clock (default: the current time, UTC).
         api: ``send-users-messages`` (the default) or ``send-messages``.
+        shard: render only the users of this shard.
     """
-    if not app_id:
-        raise InputError("no application id", fix="pass --app-id or set PIPELINE_APP_ID")
     if api not in APIS:
         raise InputError(f"unknown API {api!r}", fix=f"use one of {', '.join(APIS)}")
+    renderer, opened = open_render(
+        message, audience, app_id=app_id, root=root, variables=variables, now=now
+    )
+    if api == MESSAGES_API:
+        return address_requests(renderer, opened.users(shard), AddressBatcher(app_id))
+    return batch_requests(renderer, opened.users(shard), RequestBatcher(app_id))
+
+
+def open_render(
+    message: str | Path,
+    audience: str | Path,
+    *,
+    app_id: str,
+    root: Path,
+    variables: Mapping[str, str] | None,
+    now: datetime | None,
+) -> tuple[MessageRenderer, Audience]:
+    """The message loaded and compiled lazily, and the audience opened: a render's start."""
+    if not app_id:
+        raise InputError("no application id", fix="pass --app-id or set PIPELINE_APP_ID")
     loaded = load_message(root, resolve_message(root, str(message)))
-    users = load_audience(resolve_audience(root, str(audience))).users()
+    opened = load_audience(resolve_audience(root, str(audience)))
     renderer = MessageRenderer(
         loaded,
         templates_root(root),
         {**loaded.variables, **(variables or {})},
         now or datetime.now(UTC).replace(microsecond=0),
     )
-    if api == MESSAGES_API:
-        return _address_requests(renderer, users, AddressBatcher(app_id))
-    return _requests(renderer, users, RequestBatcher(app_id))
+    return renderer, opened
 
 
-def _requests(
+def batch_requests(
     renderer: MessageRenderer, users: Iterator[User], batcher: RequestBatcher
 ) -> Iterator[ApiRequest]:
+    """Render users one by one and batch them into validated requests."""
     render_user, add = renderer.render_user, batcher.add
     for user in users:
         rendered = render_user(user)
@@ -267,9 +287,10 @@ def _requests(
         yield request
 
 
-def _address_requests(
+def address_requests(
     renderer: MessageRenderer, users: Iterator[User], batcher: AddressBatcher
 ) -> Iterator[AddressedRequest | Unaddressed]:
+    """Render users one by one and pack their addresses into validated requests."""
     render_user, add = renderer.render_user, batcher.add
     for user in users:
         rendered = render_user(user)

@@ -25,7 +25,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pipeline.audience import load_audience
 from pipeline.errors import AudienceError, InputError, MessageError, UnknownFieldError
 from pipeline.message import Message, load_message
 from pipeline.pinpoint.sms import SmsTotals
@@ -37,12 +36,13 @@ from pipeline.project import (
     templates_root,
 )
 from pipeline.render.filters import cldr_locale
-from pipeline.render.renderer import MessageRenderer
 from pipeline.render.templating import locale_chain, make_environment
 from pipeline.review.checks.findings import CHECKS, Check, Finding, FindingCollector, Severity
 from pipeline.review.checks.static import check_message, read_settings
 from pipeline.review.checks.templates import scan_message
 from pipeline.review.checks.users import UserChecks
+from pipeline.review.lintusers import LocaleUsers, check_audience
+from pipeline.shard import Shard
 
 __all__ = [
     "CHECKS",
@@ -112,6 +112,8 @@ def lint_messages(
     audience: str | Path | None = None,
     variables: Mapping[str, str] | None = None,
     now: datetime | None = None,
+    workers: int | None = None,
+    shard: Shard | None = None,
 ) -> LintReport:
     """Lint several messages (every message under templates/ when none is given).
 
@@ -122,6 +124,9 @@ def lint_messages(
             ``audience:``.
         variables: values that override the messages' ``vars`` (``--var``).
         now: the run's clock (default: the current time, UTC).
+        workers: processes that check an audience's users (default: the usable cores);
+            the findings are the same for any number.
+        shard: check only the users of this shard.
 
     Raises:
         InputError: a message or the audience does not exist, or there is no message.
@@ -136,7 +141,14 @@ def lint_messages(
     clock = now or datetime.now(UTC).replace(microsecond=0)
     return LintReport(
         tuple(
-            _lint(folder, root=root, audience=audience_path, variables=variables, now=clock)
+            _lint(
+                folder,
+                root=root,
+                audience=audience_path,
+                variables=variables,
+                now=clock,
+                spread=_Spread(workers, shard),
+            )
             for folder in folders
         )
     )
@@ -156,6 +168,14 @@ def lint_message(
     ).messages[0]
 
 
+@dataclass(frozen=True, slots=True)
+class _Spread:
+    """How the users are checked: on how many processes, and which shard of them."""
+
+    workers: int | None = None
+    shard: Shard | None = None
+
+
 def _lint(
     folder: Path,
     *,
@@ -163,6 +183,7 @@ def _lint(
     audience: Path | None,
     variables: Mapping[str, str] | None,
     now: datetime,
+    spread: _Spread,
 ) -> MessageLint:
     found = FindingCollector(message_name(root, folder))
     try:
@@ -188,7 +209,7 @@ def _lint(
     audience = audience or _declared_audience(root, message, found)
     users = 0
     if audience is not None:
-        users = _check_users(message, audience, checks, found)
+        users = _check_users(message, audience, checks, found, spread)
     else:
         if message.audience is None:
             found.add(
@@ -223,38 +244,39 @@ def _declared_audience(root: Path, message: Message, found: FindingCollector) ->
 
 
 def _check_users(
-    message: Message, audience: Path, checks: UserChecks, found: FindingCollector
+    message: Message,
+    audience: Path,
+    checks: UserChecks,
+    found: FindingCollector,
+    options: _Spread,
 ) -> int:
     """Render and check every user; returns how many were checked."""
-    locale_of = MessageRenderer(message, checks.templates, {}, checks.now).locale_of
-    check_user = checks.check_user
-    count = 0
-    try:
-        for user in load_audience(audience).users():
-            try:
-                locale = locale_of(user)
-            except AudienceError as error:
-                found.add_error("audience-invalid", error, user_id=user.id)
-                continue
-            check_user(user, locale)
-            count += 1
-    except AudienceError as error:
-        found.add_error("audience-invalid", error)
-    _check_translations(message, checks, found)
-    _check_locales(message, audience, checks, found)
+    linted = check_audience(message, audience, checks, workers=options.workers, shard=options.shard)
+    if linted.error is not None:
+        found.add_error("audience-invalid", linted.error)
+    _check_translations(message, checks, found, linted.locales)
+    _check_locales(message, audience, checks, found, linted.locales)
     checks.sms_text_costs.report(found)
-    return count
+    return linted.checked
 
 
 def _check_locales(
-    message: Message, audience: Path | None, checks: UserChecks, found: FindingCollector
+    message: Message,
+    audience: Path | None,
+    checks: UserChecks,
+    found: FindingCollector,
+    seen: LocaleUsers | None = None,
 ) -> None:
     """Locales CLDR does not know: their users' numbers and dates use a fallback's format.
 
     A locale that is the message's ``locale:`` is reported there; others come from the
     audience (``locale`` of a user or of its defaults).
     """
-    for locale, state in checks.locales.items():
+    locales: LocaleUsers = {
+        locale: (state.users, state.user_count) for locale, state in checks.locales.items()
+    }
+    locales.update(seen or {})  # who uses each locale, counted over every chunk
+    for locale, (users, user_count) in locales.items():
         cldr = cldr_locale(locale)
         if cldr.known:
             continue
@@ -267,10 +289,12 @@ def _check_locales(
             line=message.line_of("locale") if ours else None,
             fix="write a locale CLDR knows, such as 'fr-CA', 'pt-BR' or 'es-419'",
         )
-        found.attach_many(key, state.users, state.user_count)
+        found.attach_many(key, users, user_count)
 
 
-def _check_translations(message: Message, checks: UserChecks, found: FindingCollector) -> None:
+def _check_translations(
+    message: Message, checks: UserChecks, found: FindingCollector, locales: LocaleUsers
+) -> None:
     """Translated files that lack a translation for a locale the audience uses.
 
     The untranslated file is taken to be in the message's ``locale:``, so users whose
@@ -280,7 +304,7 @@ def _check_translations(message: Message, checks: UserChecks, found: FindingColl
     for template in checks.scan.files.values():
         if not template.translations or template.base is None:
             continue
-        for locale, state in checks.locales.items():
+        for locale, (users, count) in locales.items():
             if locale is None or template.covers(locale) or default & set(locale_chain(locale)):
                 continue
             key = found.add(
@@ -291,7 +315,7 @@ def _check_translations(message: Message, checks: UserChecks, found: FindingColl
                 fix=f"add {_translation_name(template.base, locale)}, or set the message's "
                 "'locale:' to the language of the untranslated files",
             )
-            found.attach_many(key, state.users, state.user_count)
+            found.attach_many(key, users, count)
 
 
 def _translation_name(base: Path, locale: str) -> str:

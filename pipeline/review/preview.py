@@ -13,6 +13,7 @@ addresses whose channel no block of the message reaches (Pinpoint would fail the
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,15 +21,17 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.addresses import Address
-from pipeline.api import APIS, MESSAGES_API, USERS_API
-from pipeline.audience import User, load_audience
+from pipeline.api import APIS, MESSAGES_API, USERS_API, escape_line_separators
+from pipeline.audience import Audience, User, load_audience
 from pipeline.errors import InputError
 from pipeline.message import load_message
 from pipeline.pinpoint.channels import CHANNELS, ENDPOINT_CHANNELS, channels_of
 from pipeline.pinpoint.delivery import Delivered, deliver
-from pipeline.pinpoint.sms import SmsTotals
+from pipeline.pinpoint.sms import SmsAnalysis, SmsTotals
 from pipeline.project import resolve_audience, resolve_message, templates_root
 from pipeline.render.renderer import MessageRenderer
+from pipeline.shard import Shard
+from pipeline.usermap import map_users
 
 # Names people use for a channel besides Pinpoint's own: FCM is what GCM became.
 CHANNEL_ALIASES = {"FCM": "GCM", "APNS_SANDBOX": "APNS"}
@@ -70,6 +73,11 @@ class UserPreview:
             data["addresses"] = addresses
             data["unreached"] = list(dict.fromkeys(channel for channel, _ in self.unreached))
         return data
+
+
+def sms_of(preview: UserPreview) -> tuple[SmsAnalysis, ...]:
+    """The SMS a user gets, if one was previewed (one per SMS delivery)."""
+    return tuple(d.sms for d in preview.deliveries if d.sms is not None)
 
 
 def count_sms(totals: SmsTotals, preview: UserPreview) -> None:
@@ -145,6 +153,8 @@ def preview_message(
     users: Collection[str] = (),
     channels: Collection[str] = (),
     api: str = USERS_API,
+    workers: int | None = None,
+    shard: Shard | None = None,
 ) -> Iterator[UserPreview]:
     """What every user (or the ``users`` given) receives on every channel (or ``channels``).
 
@@ -162,14 +172,104 @@ def preview_message(
         users: user ids to preview; empty for every user.
         channels: channel types to preview (``SMS``, ``APNS``...); empty for every one.
         api: ``send-messages`` previews each user on the channels of their addresses.
+        workers: processes that render the users (None: the usable cores).
+        shard: only the users of this shard.
 
     Raises:
         InputError: a message, audience, user id, channel or API that does not exist.
     """
+    previewer, opened = _previewer(message, audience, root, variables, now, channels, api)
+    if not users:
+        return map_users(opened, previewer, workers=workers, shard=shard)
+    wanted = set(users)
+    chosen = [user for user in opened.users(shard) if user.id in wanted]
+    missing = wanted - {user.id for user in chosen}
+    if missing:
+        raise InputError(
+            f"no user {sorted(missing)[0]!r} in the audience",
+            fix="give a user id from the audience file",
+        )
+    return iter([previewer(user) for user in chosen])
+
+
+def preview_lines(
+    message: str | Path,
+    audience: str | Path,
+    *,
+    root: Path = Path(),
+    variables: Mapping[str, str] | None = None,
+    now: datetime | None = None,
+    channels: Collection[str] = (),
+    workers: int | None = None,
+    shard: Shard | None = None,
+    api: str = USERS_API,
+) -> Iterator[tuple[str, tuple[SmsAnalysis, ...]]]:
+    """Every user's preview as compact JSON (``UserPreview.to_json``), in audience order.
+
+    Each with the SMS analyses of its deliveries, for the audience's SMS totals.
+
+    As ``preview_message`` for every user, with the JSON made in the worker processes:
+    unpickling previews here would cost more than rendering them.
+    """
+    previewer, opened = _previewer(message, audience, root, variables, now, channels, api)
+
+    def line(user: User) -> tuple[str, tuple[SmsAnalysis, ...]]:
+        preview = previewer(user)
+        return preview_json(preview), sms_of(preview)
+
+    return map_users(opened, line, workers=workers, shard=shard)
+
+
+# Each value is a fresh tree of dicts and lists: no cycle to look for.
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
+
+
+def preview_json(preview: UserPreview) -> str:
+    """One user's preview as compact JSON text, as ``preview --format json`` prints it.
+
+    One line: U+2028 and U+2029 are escaped, as in requests (``api.encode_request``).
+    """
+    return escape_line_separators(_JSON.encode(preview.to_json()))
+
+
+@dataclass(slots=True)
+class _Previewer:
+    """Renders one user and reads what each channel receives (in a worker, or here)."""
+
+    renderer: MessageRenderer
+    channels: list[str]
+    reached: set[str] | None = None  # send-messages only: the message's block channels
+
+    def __call__(self, user: User) -> UserPreview:
+        rendered = self.renderer.render_user(user)
+        user_id = user.id
+        request = {**rendered.envelope.body, "Users": {user_id: rendered.configuration}}
+        channels, reached = self.channels, self.reached
+        if reached is None:
+            deliveries = tuple(deliver(request, user_id, channel) for channel in channels)
+            return UserPreview(user_id, rendered.locale, deliveries)
+        # The same text per channel whatever the API: only which channels differs.
+        own = {ENDPOINT_CHANNELS[channel] for channel, _ in user.addresses}
+        deliveries = tuple(deliver(request, user_id, c) for c in channels if c in own)
+        unreached = tuple(
+            pair for pair in user.addresses if ENDPOINT_CHANNELS[pair[0]] not in reached
+        )
+        return UserPreview(user_id, rendered.locale, deliveries, user.addresses, unreached)
+
+
+def _previewer(
+    message: str | Path,
+    audience: str | Path,
+    root: Path,
+    variables: Mapping[str, str] | None,
+    now: datetime | None,
+    channels: Collection[str],
+    api: str = USERS_API,
+) -> tuple[_Previewer, Audience]:
     if api not in APIS:
         raise InputError(f"unknown API {api!r}", fix=f"use one of {', '.join(APIS)}")
     loaded = load_message(root, resolve_message(root, str(message)))
-    stream = load_audience(resolve_audience(root, str(audience))).users()
+    opened = load_audience(resolve_audience(root, str(audience)))
     selected = select_channels(loaded.configuration, channels)
     # The block channels the message reaches, for the addresses it does not (send-messages).
     reached = set(channels_of(loaded.configuration)) if api == MESSAGES_API else None
@@ -179,39 +279,4 @@ def preview_message(
         {**loaded.variables, **(variables or {})},
         now or datetime.now(UTC).replace(microsecond=0),
     )
-    if not users:
-        return _previews(renderer, stream, selected, reached)
-    wanted = set(users)
-    chosen = [user for user in stream if user.id in wanted]
-    missing = wanted - {user.id for user in chosen}
-    if missing:
-        raise InputError(
-            f"no user {sorted(missing)[0]!r} in the audience",
-            fix="give a user id from the audience file",
-        )
-    return iter(list(_previews(renderer, iter(chosen), selected, reached)))
-
-
-def _previews(
-    renderer: MessageRenderer,
-    users: Iterator[User],
-    channels: list[str],
-    reached: set[str] | None,
-) -> Iterator[UserPreview]:
-    """Each user's previews; ``reached`` (send-messages only) the message's block channels."""
-    render_user = renderer.render_user
-    for user in users:
-        rendered = render_user(user)
-        user_id = user.id
-        request = {**rendered.envelope.body, "Users": {user_id: rendered.configuration}}
-        if reached is None:
-            deliveries = tuple(deliver(request, user_id, channel) for channel in channels)
-            yield UserPreview(user_id, rendered.locale, deliveries)
-            continue
-        # The same text per channel whatever the API: only which channels differs.
-        own = {ENDPOINT_CHANNELS[channel] for channel, _ in user.addresses}
-        deliveries = tuple(deliver(request, user_id, c) for c in channels if c in own)
-        unreached = tuple(
-            pair for pair in user.addresses if ENDPOINT_CHANNELS[pair[0]] not in reached
-        )
-        yield UserPreview(user_id, rendered.locale, deliveries, user.addresses, unreached)
+    return _Previewer(renderer, selected, reached), opened

@@ -23,6 +23,7 @@ from botocore.validate import ParamValidator
 
 from pipeline.api import service_model, to_json
 from pipeline.pinpoint.limits import MAX_RECIPIENTS_PER_REQUEST
+from pipeline.sandbox.quickcheck import compiled
 
 SEND_USERS_MESSAGES: Final = "SendUsersMessages"
 SEND_MESSAGES: Final = "SendMessages"
@@ -108,9 +109,11 @@ def parse_request(route: Route, body: bytes) -> dict[str, Any]:
     if not isinstance(payload, dict):
         raise BadRequest("The request body must be a JSON object.")
     params = {"ApplicationId": route.application_id, payload_member(route.operation): payload}
-    report = ParamValidator().validate(params, input_shape(route.operation))
-    if report.has_errors():
-        raise BadRequest(_one_line(report.generate_report()))
+    shape = input_shape(route.operation)
+    if not compiled(shape)(params):  # only then can botocore's validator find something
+        report = ParamValidator().validate(params, shape)
+        if report.has_errors():
+            raise BadRequest(_one_line(report.generate_report()))
     if route.operation == SEND_USERS_MESSAGES:
         count = len(payload["Users"])
     else:

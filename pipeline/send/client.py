@@ -56,6 +56,7 @@ from botocore.exceptions import (
 )
 
 from pipeline.errors import CredentialsError, InputError
+from pipeline.send import wire
 from pipeline.send.journal import Claimed
 from pipeline.send.ratelimit import RateLimiter
 from pipeline.send.urls import without_userinfo
@@ -179,6 +180,7 @@ def create_client(
     )
     if max_rps is not None:
         limit_rate(client, max_rps)
+    wire.install(client)
     pinpoint: PinpointClient = client
     return pinpoint
 
@@ -273,13 +275,20 @@ def limit_rate(client: Any, max_rps: float) -> RateLimiter:
 def call(client: PinpointClient, request: Claimed) -> tuple[dict[str, Any], Any]:
     """Send one journaled request; returns what was sent (parsed) and the answer.
 
-    When it raises, ``classify`` reads the error together with every attempt of the call.
+    The stored text itself is the body (``pipeline.send.wire``). When it raises,
+    ``classify`` reads the error together with every attempt of the call.
     """
     _HISTORY.maybe_processed = False
     sent: dict[str, Any] = json.loads(request.body)
+    send: Callable[..., Any]
     if request.kind == "users":
-        return sent, client.send_users_messages(**sent)
-    return sent, client.send_messages(**sent)
+        send, member = client.send_users_messages, "SendUsersMessageRequest"
+    else:
+        send, member = client.send_messages, "MessageRequest"
+    with wire.stored_body(client, wire.payload(request.body, sent, member)) as stored:
+        if stored:  # the body is the stored text: the parameters only route the call
+            return sent, send(**{"ApplicationId": sent["ApplicationId"], member: {}})
+        return sent, send(**sent)
 
 
 @dataclass(frozen=True, slots=True)

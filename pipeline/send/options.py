@@ -13,6 +13,7 @@ from pipeline.api import APIS, USERS_API
 from pipeline.errors import InputError
 from pipeline.send.client import DEFAULT_CONCURRENCY, DEFAULT_MAX_ATTEMPTS
 from pipeline.send.retry import DEFAULT_DELIVERY_ATTEMPTS, Backoff
+from pipeline.shard import Shard
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +54,8 @@ class SendOptions:
             Off by default: its users are unknown, and nobody is sent to twice unasked.
         api: ``send-users-messages`` (to user ids, through their endpoints) or
             ``send-messages`` (to the addresses the audience lists).
+        workers: Processes that render the audience into the journal (default: the
+            usable cores). Sending is this process's threads: one journal, one lock.
     """
 
     concurrency: int = DEFAULT_CONCURRENCY
@@ -66,6 +69,7 @@ class SendOptions:
     def __post_init__(self) -> None:
         if self.api not in APIS:
             raise InputError(f"unknown API {self.api!r}", fix=f"use one of {', '.join(APIS)}")
+    workers: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,12 +81,15 @@ class RunChoice:
         resume: Continue the latest unfinished run of this message, audience and app.
         resend_unknown: With ``resume``: send again the requests whose fate is unknown.
         accept_unknown: With ``resume``: settle those requests as unknown, unsent.
+        shard: Send only this shard of the audience, as its own run (in its own journal);
+            a shard sent again resumes its unfinished run, as an array job's retry needs.
     """
 
     force: bool = False
     resume: bool = False
     resend_unknown: bool = False
     accept_unknown: bool = False
+    shard: Shard | None = None
 
     def __post_init__(self) -> None:
         if (self.resend_unknown or self.accept_unknown) and not self.resume:

@@ -8,6 +8,7 @@ import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import IO, Any, Final
 
@@ -180,13 +181,16 @@ def summarize(
 
     The results file has one JSON object per line and per user and endpoint: ``user_id``,
     ``endpoint_id``, ``status``, ``status_code``, ``message_id``, ``status_message`` and
-    ``attempts`` (how many times that endpoint was sent to). A run to addresses (SendMessages)
-    has ``address`` in place of ``endpoint_id``; a user without addresses has it empty. Users
-    whose request was in flight when the run stopped appear with status ``UNKNOWN``, users
-    whose request never left with ``NOT_SENT``. The file is replaced atomically.
+    ``attempts`` (how many times that endpoint was sent to), and ``shard`` (``I/N``) for a
+    run of one shard, so that ``pipeline report`` can merge the files of every shard. A run
+    to addresses (SendMessages) has ``address`` in place of ``endpoint_id``; a user without
+    addresses has it empty. Users whose request was in flight when the run stopped appear
+    with status ``UNKNOWN``, users whose request never left with ``NOT_SENT``. The file is
+    replaced atomically.
     """
     summary = Summary(run=journal.run(run_id))
     key = "address" if summary.run.api == MESSAGES_API else "endpoint_id"
+    line = partial(_result_line, key=key, shard=summary.run.shard)
     summary.unknown = journal.unknown(run_id)
     # A retry in flight makes its endpoints unknown again: they are reported as such only.
     unknown = [
@@ -200,31 +204,37 @@ def summarize(
     ]
     covered = set(unknown)
     users: dict[str, set[str]] = {}
+    endpoints = summary.endpoints
     with _atomic_writer(results_file) as out:
+        # A result per user and endpoint: 300,000 for 100,000 users on three channels.
         for result in journal.final_results(run_id):
-            if (result.user_id, result.endpoint_id) in covered:
+            if covered and (result.user_id, result.endpoint_id) in covered:
                 continue
-            summary.endpoints[result.status] = summary.endpoints.get(result.status, 0) + 1
-            users.setdefault(result.status, set()).add(result.user_id)
+            status = result.status
+            endpoints[status] = endpoints.get(status, 0) + 1
+            ids = users.get(status)
+            if ids is None:
+                ids = users[status] = set()
+            ids.add(result.user_id)
             if out is not None:
-                out.write(_result_line(result, key))
+                out.write(line(result))
         for user, endpoint in unknown:
             if out is not None:
-                out.write(_result_line(_placeholder(user, endpoint, UNKNOWN_STATUS), key))
+                out.write(line(_placeholder(user, endpoint, UNKNOWN_STATUS)))
         last = None
         for user, address in journal.pending_recipients(run_id):
             # A user's addresses are consecutive (they share a request): counted once.
             summary.not_sent += user != last
             last = user
             if out is not None:
-                out.write(_result_line(_placeholder(user, address, NOT_SENT), key))
+                out.write(line(_placeholder(user, address, NOT_SENT)))
     summary.users = {status: len(ids) for status, ids in users.items()}
     if unknown_file is not None:
         if unknown:
             with _atomic_writer(unknown_file) as out:
                 assert out is not None
                 for user, endpoint in unknown:
-                    out.write(_result_line(_placeholder(user, endpoint, UNKNOWN_STATUS), key))
+                    out.write(line(_placeholder(user, endpoint, UNKNOWN_STATUS)))
             summary.unknown_file = unknown_file
         else:
             unknown_file.unlink(missing_ok=True)
@@ -239,8 +249,8 @@ def _placeholder(user_id: str, endpoint_id: str, status: str) -> FinalResult:
     return FinalResult(user_id, endpoint_id, status, None, None, note, 0)
 
 
-def _result_line(result: FinalResult, key: str) -> str:
-    record = {
+def _result_line(result: FinalResult, key: str, *, shard: str | None = None) -> str:
+    record: dict[str, Any] = {
         "user_id": result.user_id,
         key: result.endpoint_id,
         "status": result.status,
@@ -249,6 +259,8 @@ def _result_line(result: FinalResult, key: str) -> str:
         "status_message": result.status_message,
         "attempts": result.attempts,
     }
+    if shard is not None:
+        record["shard"] = shard
     return json.dumps(record, ensure_ascii=False) + "\n"
 
 

@@ -15,14 +15,15 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from pipeline.api import EncodedRequest
 from pipeline.errors import InputError
 from pipeline.project import message_name, resolve_audience, resolve_message
 from pipeline.render.address_batch import Rendered
-from pipeline.render.renderer import render_requests
+from pipeline.render.parallel import render_lines
 from pipeline.review.gitrepo import find_repository
 from pipeline.send.client import PinpointClient
 from pipeline.send.dispatch import Monitor, QuietMonitor
@@ -32,6 +33,7 @@ from pipeline.send.journal.prune import PruneReport, prune_runs, pruned_record
 from pipeline.send.journal.rendered import user_count
 from pipeline.send.options import RunChoice, SendOptions, Target
 from pipeline.send.results import Summary
+from pipeline.send.resume import run_to_resume, settle_unknown
 from pipeline.send.session import (
     dispatch_run,
     open_client,
@@ -40,6 +42,8 @@ from pipeline.send.session import (
     target_label,
     unknown_path,
 )
+from pipeline.send.shardfiles import shard_file
+from pipeline.shard import Shard
 
 __all__ = [
     "RunOverview",
@@ -69,9 +73,12 @@ class RunOverview:
         return f"{self.run.status}, pruned" if self.pruned else self.run.status
 
 
-def journal_path(root: Path, journal: Path | None) -> Path:
-    """The journal file: ``journal`` if given, else ``.pipeline/journal.sqlite`` under root."""
-    return journal if journal is not None else root / DEFAULT_JOURNAL
+def journal_path(root: Path, journal: Path | None, shard: Shard | None = None) -> Path:
+    """The journal file: ``journal`` if given, else ``.pipeline/journal.sqlite`` under root.
+
+    A shard has a journal of its own beside it (``journal.shard-2-of-3.sqlite``).
+    """
+    return shard_file(journal if journal is not None else root / DEFAULT_JOURNAL, shard)
 
 
 def send_message(
@@ -95,6 +102,11 @@ def send_message(
     The credentials are checked first (so a missing one fails at once, not after rendering
     a large audience), then everything is rendered, validated and journaled before the
     first request leaves. Returns the run's summary (its ``exit_code`` says how it went).
+
+    With ``choice.shard``, only that shard's users are sent, as a run of their own in the
+    shard's own journal (``journal_path``), ``--max-rps`` being the budget of all shards
+    together; a shard whose journal holds an unfinished run of the same send resumes it
+    (an array job retries a failed task with the same command line), unless forced.
 
     Args:
         message: A message name under templates/ or a path to a message folder.
@@ -121,28 +133,35 @@ def send_message(
     monitor = monitor or QuietMonitor()
     name = message_name(root, resolve_message(root, str(message)))
     audience_label = label(root, resolve_audience(root, str(audience)))
-    path = journal_path(root, journal)
+    shard = choice.shard
+    path = journal_path(root, journal, shard)
+    if shard is not None:
+        options = _shard_budget(options, shard, monitor)
+        monitor.note(f"{shard.describe()}; journal {path}")
+        results = shard_file(results, shard) if results is not None else None
     with ExitStack() as stack:
         if client is None:
             client = open_client(stack, target, options, sandbox_store=path.parent)
         where = target_label(client, target)
         book = stack.enter_context(Journal(path))
         region = region_of(client) or target.region
-        spec = RunSpec(
-            message=name,
-            audience=audience_label,
-            application_id=app_id,
-            target=where,
-            region=region,
-            root=str(root.resolve()),
-            git_commit=None if choice.resume else git_commit(root),
-            api=options.api,
-        )
-        if choice.resume:
-            run = _resumable(book, spec)
-            _settle_unknown(book, run, choice, monitor)
+        key = (name, audience_label, app_id, where, region, shard, options.api)
+        run = run_to_resume(book, key, choice, monitor)
+        if run is not None:
+            settle_unknown(book, run, choice, monitor)
         else:
-            rendered = render_requests(
+            spec = RunSpec(
+                message=name,
+                audience=audience_label,
+                application_id=app_id,
+                target=where,
+                region=region,
+                root=str(root.resolve()),
+                git_commit=git_commit(root),
+                api=options.api,
+                shard=None if shard is None else shard.label,
+            )
+            rendered = render_lines(
                 message,
                 audience,
                 app_id=app_id,
@@ -150,6 +169,8 @@ def send_message(
                 variables=variables,
                 now=now,
                 api=options.api,
+                workers=options.workers,
+                shard=shard,
             )
             run = book.create_run(spec, _counted(rendered, monitor), force=choice.force)
         monitor.note(f"run {run.id}: {run.users} users in {run.requests} requests to {where}")
@@ -158,25 +179,22 @@ def send_message(
         )
 
 
-def _counted(items: Iterator[Rendered], monitor: Monitor) -> Iterator[Rendered]:
+def _counted(
+    items: Iterator[Rendered | EncodedRequest], monitor: Monitor
+) -> Iterator[Rendered | EncodedRequest]:
     """The rendered items, telling the monitor how many users each holds as it is rendered."""
     for item in items:
         monitor.rendered(user_count(item))
         yield item
 
 
-def _settle_unknown(book: Journal, run: Run, choice: RunChoice, monitor: Monitor) -> None:
-    """Take over a resumed run and settle its unknown requests as ``choice`` says."""
-    book.take_over(run.id)
-    if choice.resend_unknown:
-        book.resend_unknown(run.id)
-    elif choice.accept_unknown:
-        book.accept_unknown(run.id)
-    elif unknown := book.unknown(run.id):
-        monitor.note(
-            f"run {run.id}: {len(unknown)} requests were in flight when it stopped; "
-            "they stay unsent (--resend-unknown sends them, --accept-unknown settles them)"
-        )
+def _shard_budget(options: SendOptions, shard: Shard, monitor: Monitor) -> SendOptions:
+    """The options of one shard: its share of ``--max-rps``, the budget of all shards."""
+    if options.max_rps is None:
+        return options
+    share = options.max_rps / shard.count
+    monitor.note(f"--max-rps {options.max_rps:g} for {shard.count} shards: {share:g} for this one")
+    return replace(options, max_rps=share)
 
 
 def list_runs(journal: Path) -> list[RunOverview]:
@@ -231,29 +249,6 @@ def git_commit(root: Path) -> str | None:
     except (InputError, OSError, subprocess.SubprocessError):
         return None
     return (done.stdout.decode().strip() or None) if done.returncode == 0 else None
-
-
-def _resumable(book: Journal, spec: RunSpec) -> Run:
-    """The run to resume: the latest unfinished one of this message, audience, app, API."""
-    run = book.latest_unfinished(
-        message=spec.message,
-        audience=spec.audience,
-        application_id=spec.application_id,
-        target=spec.target,
-        api=spec.api,
-    )
-    if run is None:
-        raise InputError(
-            f"no unfinished run of {spec.message!r} to {spec.audience!r} for application "
-            f"{spec.application_id!r} sent to {spec.target} with --api {spec.api} in {book.path}",
-            fix="list the runs with `pipeline runs` (check --api), or send without --resume",
-        )
-    if run.region and spec.region and run.region != spec.region:
-        raise InputError(
-            f"run {run.id} was sent in Region {run.region}, not {spec.region}",
-            fix=f"resume it with --region {run.region}",
-        )
-    return run
 
 
 def _existing(journal: Path) -> Path:

@@ -23,6 +23,7 @@ from pipeline.send.dispatch import Monitor, send_requests
 from pipeline.send.journal import AWS_TARGET, FINISHED, SANDBOX_TARGET, STOPPED, Journal
 from pipeline.send.options import SendOptions, Target
 from pipeline.send.results import Summary, summarize
+from pipeline.send.shardfiles import label_slug
 from pipeline.send.urls import without_userinfo
 
 
@@ -94,14 +95,18 @@ def dispatch_run(
     return run_summary(book, run_id, results)
 
 
-def unknown_path(journal: Path, run_id: int) -> Path:
-    """Where a run's users of unknown fate are listed: beside the journal."""
-    return journal.parent / f"unknown-run-{run_id}.jsonl"
+def unknown_path(journal: Path, run_id: int, shard: str | None = None) -> Path:
+    """Where a run's users of unknown fate are listed: beside the journal.
+
+    A shard's run is named after its shard too: every shard's journal numbers its runs
+    from 1, and the journals of several shards may share a folder.
+    """
+    return journal.parent / f"unknown-run-{run_id}{label_slug(shard)}.jsonl"
 
 
 def run_summary(book: Journal, run_id: int, results: Path | None) -> Summary:
     """The run's summary; writes its results file and its list of unknown users."""
-    unknown = unknown_path(book.path, run_id)
+    unknown = unknown_path(book.path, run_id, book.run(run_id).shard)
     return summarize(book, run_id, results_file=results, unknown_file=unknown)
 
 

@@ -111,3 +111,50 @@ def test_cli_html_with_send_messages_is_a_usage_error(tmp_path):
     assert result.exit_code == 2
     assert result.stderr.startswith("Error: --api send-messages previews as text or json")
     assert not (tmp_path / "site").exists()
+
+
+def test_cli_json_is_the_same_for_any_number_of_workers(tmp_path, monkeypatch):
+    import pipeline.chunks
+
+    monkeypatch.setattr(pipeline.chunks, "CHUNK_BYTES", 300)
+    people = "".join(
+        json.dumps(
+            {
+                "id": f"u-{n}",
+                "first_name": ["Ana", "Zoë"][n % 2],
+                "locale": ["fr-FR", "en-GB"][n % 3 % 2],
+            }
+        )
+        + "\n"
+        for n in range(200)
+    )
+    root = build_tree(
+        tmp_path, {"templates/m/message.yaml": SMS_AND_PUSH, "audiences/a.jsonl": people}
+    )
+
+    def preview(*args):
+        result = run_cli(
+            [
+                "preview",
+                "m",
+                "a",
+                "--format",
+                "json",
+                "--root",
+                str(root),
+                "--now",
+                "2026-01-01T00:00:00Z",
+                *args,
+            ]
+        )
+        assert result.exit_code == 0, result.stderr
+        return result.stdout
+
+    one = preview("--workers", "1")
+    assert len(json.loads(one)["users"]) == 200
+    assert preview("--workers", "3") == one
+    from pipeline.shard import Shard
+
+    shard = [p["user_id"] for p in json.loads(preview("--workers", "2", "--shard", "2/2"))["users"]]
+    assert shard == [p["user_id"] for p in json.loads(one)["users"] if Shard(2, 2).contains(p["user_id"])]
+    assert 60 < len(shard) < 140

@@ -1,4 +1,5 @@
 import json
+import re
 
 import pytest
 
@@ -402,4 +403,80 @@ def test_an_unknown_api_is_a_usage_error(tmp_path):
     result = invoke(root, "hello", "people", "--app-id", "a", "--api", "send-emails")
     assert result.exit_code == 2
     assert "send-users-messages" in result.stderr and "send-messages" in result.stderr
+    assert result.stdout == ""
+
+
+@pytest.fixture
+def big_project(tmp_path, monkeypatch):
+    import pipeline.chunks
+
+    monkeypatch.setattr(pipeline.chunks, "CHUNK_BYTES", 500)
+    lines = "".join(
+        json.dumps(
+            {
+                "id": f"u-{n:03d}",
+                "first_name": "Zoë" if n % 3 else "Ana",
+                "locale": ["en", "fr", "de"][n % 7 % 3],
+            }
+        )
+        + "\n"
+        for n in range(450)
+    )
+    message = GOOD_MESSAGE.replace("{{ sub('Name') }}, hi", "{{ locale }}: {{ sub('Name') }}")
+    return build_tree(tmp_path, {"templates/m/message.yaml": message, "audiences/a.jsonl": lines})
+
+
+def render_out(root, *args, env=None):
+    result = invoke(
+        root, "m", "a", "--app-id", "app-1", "--now", "2026-01-01T00:00:00Z", *args, env=env
+    )
+    assert result.exit_code == 0, result.stderr
+    return result
+
+
+def test_workers_give_the_bytes_of_one_process(big_project):
+    one = render_out(big_project, "--workers", "1").stdout
+    assert len(one.splitlines()) == 6  # per locale, a full request then a partial one
+    assert render_out(big_project, "--workers", "2").stdout == one
+    assert render_out(big_project).stdout == one  # the default: every usable core
+
+
+def test_shard_renders_its_users_and_says_so(big_project):
+    from pipeline.shard import Shard
+
+    result = render_out(big_project, "--shard", "2/3")
+    assert result.stderr == "shard 2/3 (from --shard): the users whose id hashes to it\n"
+    users = [
+        user
+        for line in result.stdout.splitlines()
+        for user in json.loads(line)["SendUsersMessageRequest"]["Users"]
+    ]
+    assert users and all(Shard(2, 3).contains(user) for user in users)
+
+
+def test_shard_comes_from_an_array_job(big_project):
+    env = {"AWS_BATCH_JOB_ARRAY_INDEX": "1", "AWS_BATCH_JOB_ARRAY_SIZE": "3"}
+    result = render_out(big_project, env=env)
+    assert result.stdout == render_out(big_project, "--shard", "2/3").stdout
+    assert (
+        "shard 2/3 (from AWS_BATCH_JOB_ARRAY_INDEX=1, AWS_BATCH_JOB_ARRAY_SIZE=3)" in result.stderr
+    )
+    kubernetes = render_out(big_project, "--shards", "3", env={"JOB_COMPLETION_INDEX": "1"})
+    assert kubernetes.stdout == result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "pattern"),
+    [
+        (["--shard", "4/3"], None, r"^Error: shard 4/3 does not exist; write --shard I/N"),
+        (["--shard", "x"], None, r"^Error: --shard 'x' is not I/N"),
+        (["--shards", "3"], None, r"^Error: --shards 3 without a shard index"),
+        ([], {"JOB_COMPLETION_INDEX": "0"}, r"^Error: JOB_COMPLETION_INDEX is set but the number"),
+    ],
+)
+def test_bad_shards_are_one_line_exit_2(big_project, args, env, pattern):
+    result = invoke(big_project, "m", "a", "--app-id", "app-1", *args, env=env)
+    assert result.exit_code == 2
+    assert re.match(pattern, result.stderr)
+    assert result.stderr.count("\n") == 1
     assert result.stdout == ""

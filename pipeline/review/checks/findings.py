@@ -194,8 +194,38 @@ class FindingCollector:
         )
 
     def attach(self, key: Key, user_id: str) -> None:
-        """Count one more user for a finding already recorded."""
-        self._attach(self._groups[key], user_id)
+        """Count one more user for a finding already recorded.
+
+        Recorded here, or in the collector this one will be merged into: a worker records
+        each chunk apart, and a finding all users of a locale share was recorded in the
+        chunk where the locale was first seen.
+        """
+        group = self._groups.get(key)
+        if group is None:
+            group = self._groups[key] = _Group()
+        self._attach(group, user_id)
+
+    def merge(self, later: FindingCollector) -> None:
+        """Add the findings of the users that come after this collector's (a later chunk).
+
+        The result is the collector that had seen both runs of users, in order: counts add
+        up, the first user ids and details are kept in order, the largest value wins.
+        """
+        for key, theirs in later._groups.items():
+            group = self._groups.get(key)
+            if group is None:
+                group = self._groups[key] = _Group()
+            group.users.extend(theirs.users[: USER_SAMPLE - len(group.users)])
+            group.count += theirs.count
+            for detail in theirs.details:
+                if len(group.details) > DETAIL_SAMPLE:
+                    break
+                group.details[detail] = None
+            if theirs.largest is not None and (
+                group.largest is None or theirs.largest > group.largest
+            ):
+                group.largest = theirs.largest
+            group.last = theirs.last if theirs.last is not None else group.last
 
     def attach_many(self, key: Key, sample: Sequence[str], count: int) -> None:
         """Count ``count`` more users for a finding, of whom ``sample`` are the first."""

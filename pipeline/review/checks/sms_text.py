@@ -164,6 +164,15 @@ class SmsTextCosts:
             if len(cost.users) < USER_SAMPLE:
                 cost.users.append(user_id)
 
+    def merge(self, other: SmsTextCosts) -> None:
+        """Add the costs counted by another (a later chunk of the audience)."""
+        for key, theirs in other._sources.items():
+            cost = self._sources.setdefault(key, _Cost())
+            cost.count += theirs.count
+            cost.parts += theirs.parts
+            cost.replaced += theirs.replaced
+            cost.users = [*cost.users, *theirs.users][:USER_SAMPLE]
+
     def report(self, found: FindingCollector) -> None:
         """One ``sms-ucs2-text`` finding per source, with its users and their parts."""
         for (name, path, line, forced), cost in self._sources.items():

@@ -293,6 +293,13 @@ class Ledger:
 
 def _resolve(answers: list[tuple[int, list[ResultRow]]]) -> Iterator[FinalResult]:
     """The current results among the answers for one rendered request, in attempt order."""
+    if len(answers) == 1:
+        # Answered once, with no retry (nearly every request): its rows are the results,
+        # one per user and endpoint, each user's together, as the answer was read.
+        attempt, rows = answers[0]
+        for user_id, endpoint_id, status, code, message_id, message in rows:
+            yield FinalResult(user_id, endpoint_id, status, code, message_id, message, attempt)
+        return
     latest: dict[str, dict[str, tuple[ResultRow, int]]] = {}
     for attempt, results in answers:
         for row in results:

@@ -64,6 +64,7 @@ class RunSpec:
         git_commit: The commit checked out at the root, when it is a git repository.
         api: ``send-users-messages`` or ``send-messages``.
         purpose: ``send``, or ``test`` for a test send.
+        shard: The shard sent, as ``I/N``; None for the whole audience.
     """
 
     message: str
@@ -75,6 +76,7 @@ class RunSpec:
     git_commit: str | None = None
     api: str = USERS_API
     purpose: str = SEND_PURPOSE
+    shard: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +103,7 @@ class Run:
     finished_at: str | None
     api: str = USERS_API
     purpose: str = SEND_PURPOSE
+    shard: str | None = None  # ``I/N``, or None for the whole audience
 
     def as_json(self) -> dict[str, Any]:
         """The run as plain JSON data (the process id and host left out)."""

@@ -15,7 +15,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Final
 
-from pipeline.api import encode_request, request_bytes, to_json
+from pipeline.api import EncodedRequest, encode_request, encoded_bytes, request_bytes, to_json
 from pipeline.pinpoint.limits import PERMANENT_FAILURE
 from pipeline.render.address_batch import AddressedRequest, Rendered, Unaddressed
 from pipeline.send.journal.packing import pack_results, unpack
@@ -50,8 +50,10 @@ class Stored:
     encoded: bytes = b""
 
 
-def user_count(item: Rendered) -> int:
+def user_count(item: Rendered | EncodedRequest) -> int:
     """How many users a rendered item holds."""
+    if isinstance(item, EncodedRequest):
+        return item.users
     if isinstance(item, Unaddressed):
         return len(item.user_ids)
     if isinstance(item, AddressedRequest):
@@ -59,12 +61,14 @@ def user_count(item: Rendered) -> int:
     return len(item["SendUsersMessageRequest"]["Users"])
 
 
-def stored(item: Rendered) -> Stored:
+def stored(item: Rendered | EncodedRequest) -> Stored:
     """The row a rendered item is stored as.
 
     Raises:
         RequestError: The request cannot be encoded (a lone surrogate), naming the user.
     """
+    if isinstance(item, EncodedRequest):  # a SendUsersMessages request rendered in parallel
+        return Stored(USERS_KIND, item.users, item.text, None, True, encoded_bytes(item))
     if isinstance(item, Unaddressed):
         return Stored(UNADDRESSED_KIND, len(item.user_ids), to_json(item.user_ids), None, False)
     if isinstance(item, AddressedRequest):

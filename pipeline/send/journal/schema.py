@@ -27,7 +27,8 @@ CREATE TABLE IF NOT EXISTS runs (
     updated_at TEXT NOT NULL,
     finished_at TEXT,
     api TEXT NOT NULL DEFAULT 'send-users-messages',
-    purpose TEXT NOT NULL DEFAULT 'send'
+    purpose TEXT NOT NULL DEFAULT 'send',
+    shard TEXT
 );
 CREATE INDEX IF NOT EXISTS runs_by_content ON runs (content_hash, target);
 CREATE TABLE IF NOT EXISTS requests (
@@ -77,13 +78,14 @@ WHERE target = '{LEGACY_AWS_TARGET}' AND region IS NOT NULL
 RUN_COLUMNS: Final = (
     "id, message, audience, application_id, target, region, root, git_commit, content_hash,"
     " requests, users, status, error, pid, host, created_at, updated_at, finished_at, api,"
-    " purpose"
+    " purpose, shard"
 )
 # Columns added to ``runs`` since its first version: a journal written before them gets
 # them on opening, with the value every older run had.
 ADDED_RUN_COLUMNS: Final = (
     ("api", "TEXT NOT NULL DEFAULT 'send-users-messages'"),
     ("purpose", "TEXT NOT NULL DEFAULT 'send'"),
+    ("shard", "TEXT"),
 )
 
 

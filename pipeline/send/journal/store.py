@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
-from pipeline.api import USERS_API
+from pipeline.api import USERS_API, EncodedRequest
 from pipeline.errors import InputError, JournalError
 from pipeline.render.address_batch import Rendered
 from pipeline.send.journal.ledger import Ledger
@@ -119,7 +119,11 @@ class Journal(Ledger):
         self.close()
 
     def create_run(
-        self, spec: RunSpec, requests: Iterable[Rendered], *, force: bool = False
+        self,
+        spec: RunSpec,
+        requests: Iterable[Rendered | EncodedRequest],
+        *,
+        force: bool = False,
     ) -> Run:
         """Record a new run and its rendered requests: their canonical JSON text, packed.
 
@@ -137,8 +141,8 @@ class Journal(Ledger):
             cursor = db.execute(
                 "INSERT INTO runs (message, audience, application_id, target, region, root,"
                 " git_commit, content_hash, requests, users, status, pid, host, created_at,"
-                " updated_at, api, purpose)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, '', 0, 0, ?, ?, ?, ?, ?, ?, ?)",
+                " updated_at, api, purpose, shard)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, '', 0, 0, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     spec.message,
                     spec.audience,
@@ -154,6 +158,7 @@ class Journal(Ledger):
                     now,
                     spec.api,
                     spec.purpose,
+                    spec.shard,
                 ),
             )
             run_id = cursor.lastrowid
@@ -190,8 +195,9 @@ class Journal(Ledger):
                 db.execute(
                     f"UPDATE runs SET status = '{SUPERSEDED}' WHERE content_hash = ?"
                     f" AND target = ? AND application_id = ? AND purpose = '{SEND_PURPOSE}'"
+                    " AND shard IS ?"
                     f" AND status IN ('{RUNNING}', '{STOPPED}') AND NOT EXISTS ({_SENT_REQUEST})",
-                    (content_hash, spec.target, spec.application_id),
+                    (content_hash, spec.target, spec.application_id, spec.shard),
                 )
             db.execute(
                 "UPDATE runs SET content_hash = ?, requests = ?, users = ? WHERE id = ?",
@@ -202,17 +208,27 @@ class Journal(Ledger):
         return self.run(run_id)
 
     def _being_sent(self, content_hash: str, spec: RunSpec) -> Run | None:
-        """A run of the same content and target that another live process is sending."""
+        """A run of the same content, target and shard that another live process is sending.
+
+        The shard is part of the key: two shards never hold the same users, so their
+        contents are the same only when both are empty, and an empty shard may start
+        while another is being sent.
+        """
         rows = self._db.execute(
             f"SELECT {RUN_COLUMNS} FROM runs WHERE content_hash = ? AND target = ?"
-            f" AND application_id = ? AND status = '{RUNNING}' AND purpose = '{SEND_PURPOSE}'"
-            " ORDER BY id DESC",
-            (content_hash, spec.target, spec.application_id),
+            f" AND application_id = ? AND shard IS ? AND status = '{RUNNING}'"
+            f" AND purpose = '{SEND_PURPOSE}' ORDER BY id DESC",
+            (content_hash, spec.target, spec.application_id, spec.shard),
         )
         now = self._clock()
         return next((run for run in (Run(*row) for row in rows) if run.held_by_another(now)), None)
 
     def _sent_before(self, content_hash: str, spec: RunSpec) -> Run | None:
+        """An earlier run that sent (part of) the same content, whichever shard it was.
+
+        Not keyed on the shard: the same bytes sent as another shard (a small audience
+        whose users all fall in shard 1 of 2 and of 3) must not be sent again.
+        """
         row = self._db.execute(
             f"SELECT {RUN_COLUMNS} FROM runs WHERE content_hash = ? AND target = ?"
             f" AND application_id = ? AND purpose = '{SEND_PURPOSE}' AND EXISTS ({_SENT_REQUEST})"
@@ -248,17 +264,19 @@ class Journal(Ledger):
         application_id: str,
         target: str,
         api: str = USERS_API,
+        shard: str | None = None,
     ) -> Run | None:
         """The newest running or stopped send of this message, audience, app, target and API.
 
-        Test sends are never resumed: they are not in the choice.
+        Of this shard (``I/N``), or of the whole audience when ``shard`` is None. Test sends
+        are never resumed: they are not in the choice.
         """
         row = self._db.execute(
             f"SELECT {RUN_COLUMNS} FROM runs WHERE message = ? AND audience = ?"
-            " AND application_id = ? AND target = ? AND api = ?"
+            " AND application_id = ? AND target = ? AND api = ? AND shard IS ?"
             f" AND purpose = '{SEND_PURPOSE}'"
             f" AND status IN ('{RUNNING}', '{STOPPED}') ORDER BY id DESC LIMIT 1",
-            (message, audience, application_id, target, api),
+            (message, audience, application_id, target, api, shard),
         ).fetchone()
         return None if row is None else Run(*row)
 

@@ -1,5 +1,6 @@
 """The journal's runs: stored requests, content hashes, duplicates, and finding a run."""
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -391,3 +392,44 @@ CREATE TABLE runs (
     created_at TEXT NOT NULL, updated_at TEXT NOT NULL, finished_at TEXT
 );
 """
+
+
+def test_a_shard_is_part_of_the_run_and_of_what_resumes(journal):
+    spec = dataclasses.replace(AWS_SPEC, shard="2/3")
+    run = journal.create_run(spec, make_requests(user_ids(3)))
+    assert journal.run(run.id).shard == "2/3"
+    where = {"message": "hello", "audience": "audiences/people.jsonl", "application_id": "app-1"}
+    target = AWS_SPEC.target
+    assert journal.latest_unfinished(**where, target=target, shard="2/3").id == run.id
+    assert journal.latest_unfinished(**where, target=target, shard="1/3") is None
+    assert journal.latest_unfinished(**where, target=target) is None  # the whole audience
+
+
+def test_the_same_content_sent_as_another_shard_is_a_duplicate(journal):
+    requests = make_requests(user_ids(4))
+    first = journal.create_run(dataclasses.replace(AWS_SPEC, shard="1/2"), requests)
+    answer_all(journal, first.id)
+    with pytest.raises(DuplicateRunError, match=f"run {first.id} "):
+        journal.create_run(dataclasses.replace(AWS_SPEC, shard="1/3"), requests)
+
+
+def test_empty_shards_do_not_hold_each_other(journal):
+    first = journal.create_run(dataclasses.replace(AWS_SPEC, shard="1/3"), [])
+    with sqlite3.connect(journal.path) as db:  # as if another live process were sending it
+        db.execute("UPDATE runs SET pid = ? WHERE id = ?", (os.getppid(), first.id))
+    second = journal.create_run(dataclasses.replace(AWS_SPEC, shard="2/3"), [])
+    assert first.content_hash == second.content_hash  # nothing to send, in both
+    with pytest.raises(RunBusyError):  # the same shard is held, though
+        journal.create_run(dataclasses.replace(AWS_SPEC, shard="1/3"), [])
+
+
+def test_a_journal_of_an_earlier_version_gains_the_shard_column(tmp_path):
+    path = tmp_path / "old.sqlite"
+    with Journal(path) as journal:
+        run = journal.create_run(AWS_SPEC, make_requests(user_ids(2)))
+    with sqlite3.connect(path) as db:
+        db.execute("ALTER TABLE runs DROP COLUMN shard")
+    with Journal(path) as journal:
+        assert journal.run(run.id).shard is None
+        later = journal.create_run(dataclasses.replace(AWS_SPEC, shard="1/2"), [])
+        assert journal.run(later.id).shard == "1/2"

@@ -1,0 +1,136 @@
+"""Chunks: an audience cut into parts that worker processes read on their own.
+
+A chunk of a JSON Lines or CSV file is a range of bytes that starts and ends at a record
+boundary, with the number of its first line, so a worker reads exactly the records (and
+reports exactly the lines) a whole read would. The parent finds the boundaries by reading
+the file once, counting line feeds; it parses nothing, except a CSV range with a quote in
+it, whose rows may span lines. A YAML audience is parsed whole before the workers are
+forked, so its chunks are ranges of its users list.
+
+Each chunk is read without the others, so an id repeated in two chunks is caught by the
+parent (``IdsAcrossChunks``), which sees every chunk's ids in audience order and names
+both lines, as a whole read does.
+"""
+
+from __future__ import annotations
+
+import csv
+from array import array
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import IO, Final
+
+from pipeline.audience import Audience
+from pipeline.errors import AudienceError
+from pipeline.idindex import IdIndex
+
+# About 2,000 users of a typical export per chunk: enough work to make its pickling and
+# bookkeeping negligible, small enough that the last chunks keep every worker busy.
+CHUNK_BYTES: Final = 256 * 1024
+CHUNK_USERS: Final = 2_000  # a YAML audience's users per chunk
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """A part of an audience: bytes ``start`` to ``stop`` of its file, or users of a YAML list.
+
+    Attributes:
+        number: Its place among the audience's chunks, from 0.
+        start: Where it starts: a byte offset, or an index into the YAML users.
+        stop: Where it ends (excluded).
+        first_line: The file's line number at ``start``.
+    """
+
+    number: int
+    start: int
+    stop: int
+    first_line: int = 1
+
+
+def split_audience(
+    audience: Audience, *, chunk_bytes: int | None = None, chunk_users: int | None = None
+) -> Iterator[Chunk]:
+    """The audience's chunks, in order; they cover every user exactly once.
+
+    The sizes default to ``CHUNK_BYTES`` and ``CHUNK_USERS``, read when called.
+    """
+    chunk_bytes = chunk_bytes or CHUNK_BYTES
+    chunk_users = chunk_users or CHUNK_USERS
+    if audience.yaml_users is not None:
+        count = len(audience.yaml_users)
+        for number, start in enumerate(range(0, count, chunk_users)):
+            yield Chunk(number, start, min(start + chunk_users, count))
+        return
+    try:
+        stream = audience.path.open("rb")
+    except OSError as exc:
+        raise AudienceError(f"cannot read the file: {exc.strerror}", path=audience.path) from exc
+    with stream:
+        yield from _byte_chunks(stream, chunk_bytes, csv_rows=audience.format == "csv")
+
+
+def _byte_chunks(stream: IO[bytes], size: int, *, csv_rows: bool) -> Iterator[Chunk]:
+    start, line, number = 0, 1, 0
+    while True:
+        data = stream.read(size)
+        if not data:
+            return
+        if not data.endswith(b"\n"):
+            data += stream.readline()
+        if csv_rows and b'"' in data:
+            # A quoted cell may hold a line feed: let the csv module say where rows end.
+            stop, lines = _csv_row_boundary(stream, start, size)
+        else:
+            stop, lines = start + len(data), data.count(b"\n")
+        yield Chunk(number, start, stop, line)
+        start, line, number = stop, line + lines, number + 1
+        stream.seek(stop)
+
+
+def _csv_row_boundary(stream: IO[bytes], start: int, size: int) -> tuple[int, int]:
+    """The end of the first CSV row ending ``size`` bytes or more after ``start``.
+
+    Returns it with the number of lines up to it. A malformed row ends the chunk at the end
+    of the file: its worker reads it exactly as a whole read would, and reports it.
+    """
+    stream.seek(start)
+    consumed = [0, 0]  # bytes, lines
+
+    def lines() -> Iterator[str]:
+        for raw in stream:
+            consumed[0] += len(raw)
+            consumed[1] += 1
+            # Replacement characters keep the rows' shape; the worker reports bad UTF-8.
+            yield raw.decode("utf-8", "replace")
+
+    try:
+        for _ in csv.reader(lines(), strict=True):
+            if consumed[0] >= size:
+                break
+    except csv.Error:
+        for _ in lines():
+            pass
+    return start + consumed[0], consumed[1]
+
+
+class IdsAcrossChunks:
+    """The duplicate check of a whole read, for chunks read apart: ids seen in order."""
+
+    def __init__(self, audience: Audience) -> None:
+        self._audience = audience
+        self._seen = IdIndex()
+
+    def first_duplicate(
+        self, ids: Sequence[str], lines: Sequence[int]
+    ) -> tuple[int, AudienceError] | None:
+        """The first of ``ids`` (the next chunk's) already seen: its place and its error."""
+        add, audience = self._seen.add, self._audience
+        for position, user_id in enumerate(ids):
+            if not add(user_id) and (error := audience.duplicate(user_id, lines[position])):
+                return position, error
+        return None
+
+
+def line_numbers() -> array[int]:
+    """An empty compact list of line numbers, for a chunk's users."""
+    return array("L")

@@ -1,0 +1,150 @@
+"""A chunk of an audience rendered in a worker: each user's JSON, grouped by envelope.
+
+A worker renders its users exactly as ``render_requests`` does (``MessageRenderer``), but
+cannot batch them: a request may take users from several chunks. So it hands back, per
+envelope, the text each user contributes to a request's ``Users`` map (``"id":{...}``,
+encoded as ``encode_request`` encodes it), the size bound the batcher uses, and each
+user's place in the chunk; the parent stitches requests out of those texts
+(``pipeline.render.stitch``) in the order a single process would emit them.
+
+Validation, botocore's and the most expensive step, stays in the worker: users are
+validated in requests of up to 100 users of the same envelope, so every user is checked
+exactly as in a request of the output (a request is valid when each of its users is).
+"""
+
+from __future__ import annotations
+
+from array import array
+from dataclasses import dataclass, field
+
+from pipeline.api import ApiRequest, EndpointSendConfiguration, Envelope, to_json, validate_request
+from pipeline.audience import Audience, Tally, checked_users
+from pipeline.chunks import Chunk, line_numbers
+from pipeline.errors import PipelineError
+from pipeline.pinpoint.limits import MAX_RECIPIENTS_PER_REQUEST
+from pipeline.render.renderer import MessageRenderer
+from pipeline.shard import Shard
+
+
+@dataclass(slots=True)
+class EnvelopeUsers:
+    """One envelope's users in a chunk, in audience order.
+
+    Attributes:
+        key: The envelope's canonical JSON (``Envelope.key``).
+        size: Its size in bytes.
+        text: Every user's ``"id":{...}`` JSON, joined by commas.
+        ends: Where each user's JSON ends in ``text`` (characters).
+        max_bytes: Each user's size bound, as ``RequestBatcher`` adds it up.
+        positions: Each user's place among the chunk's users.
+    """
+
+    key: str
+    size: int
+    text: str = ""
+    ends: array[int] = field(default_factory=lambda: array("L"))
+    max_bytes: array[int] = field(default_factory=lambda: array("L"))
+    positions: array[int] = field(default_factory=lambda: array("L"))
+
+    def fragment(self, index: int) -> str:
+        """The JSON of the ``index``-th user."""
+        return self.text[self.ends[index - 1] + 1 if index else 0 : self.ends[index]]
+
+    def span(self, first: int, last: int) -> str:
+        """The JSON of users ``first`` to ``last`` (included), joined by commas."""
+        return self.text[self.ends[first - 1] + 1 if first else 0 : self.ends[last]]
+
+
+@dataclass(slots=True)
+class RenderedChunk:
+    """What a worker hands back for one chunk.
+
+    Attributes:
+        number: The chunk's place in the audience.
+        records: Records read, of every shard (an audience without any is an error).
+        ids: The ids of the users read, in order, for the parent's duplicate check; the
+            user an error stopped at is included when its id was read.
+        lines: Their lines.
+        envelopes: The users rendered, by envelope, in order of first appearance.
+        error: The error that stopped the chunk, if any: it comes after every user
+            rendered and, when the parent finds no duplicate before it, is the render's.
+    """
+
+    number: int
+    records: int = 0
+    ids: list[str] = field(default_factory=list)
+    lines: array[int] = field(default_factory=line_numbers)
+    envelopes: list[EnvelopeUsers] = field(default_factory=list)
+    error: PipelineError | None = None
+
+
+@dataclass(slots=True)
+class _Open:
+    """An envelope's users being gathered in a worker, and those not yet validated."""
+
+    users: EnvelopeUsers
+    envelope: Envelope
+    parts: list[str] = field(default_factory=list)
+    length: int = -1  # of the joined text so far; -1 before the first comma
+    unchecked: dict[str, EndpointSendConfiguration] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class ChunkRenderer:
+    """Renders chunks of one audience for one message, in a worker (or in the parent)."""
+
+    renderer: MessageRenderer
+    audience: Audience
+    app_id: str
+    shard: Shard | None = None
+
+    def __call__(self, chunk: Chunk) -> RenderedChunk:
+        """Render every user of ``chunk`` (of the shard), stopping at the first error."""
+        result = RenderedChunk(chunk.number)
+        groups: dict[str, _Open] = {}
+        tally = Tally()
+        records = self.audience.records(chunk.start, chunk.stop, first_line=chunk.first_line)
+        users = checked_users(self.audience, records, shard=self.shard, tally=tally)
+        ids, lines, render_user, encode = (
+            result.ids,
+            result.lines,
+            self.renderer.render_user,
+            to_json,
+        )
+        try:
+            for position, user in enumerate(users):
+                ids.append(user.id)
+                lines.append(user.line)
+                rendered = render_user(user)
+                envelope = rendered.envelope
+                group = groups.get(envelope.key)
+                if group is None:
+                    group = groups[envelope.key] = _Open(
+                        EnvelopeUsers(envelope.key, envelope.size), envelope
+                    )
+                text = encode(user.id) + ":" + encode(rendered.configuration)
+                group.parts.append(text)
+                group.length += len(text) + 1
+                group.users.ends.append(group.length)
+                group.users.max_bytes.append(rendered.max_bytes)
+                group.users.positions.append(position)
+                group.unchecked[user.id] = rendered.configuration
+                if len(group.unchecked) >= MAX_RECIPIENTS_PER_REQUEST:
+                    self._validate(group)
+            for group in groups.values():
+                self._validate(group)
+        except PipelineError as error:
+            result.error = error
+        result.records = tally.records
+        for group in groups.values():
+            group.users.text = ",".join(group.parts)
+            result.envelopes.append(group.users)
+        return result
+
+    def _validate(self, group: _Open) -> None:
+        if not group.unchecked:
+            return
+        body = {**group.envelope.body, "Users": group.unchecked}
+        request: ApiRequest = {"ApplicationId": self.app_id, "SendUsersMessageRequest": body}  # type: ignore[typeddict-item]
+        validate_request(request)
+        group.unchecked = {}

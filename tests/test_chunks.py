@@ -1,0 +1,89 @@
+"""Chunks: parts of an audience that read, apart, exactly what a whole read does."""
+
+import json
+
+import pytest
+
+from pipeline.audience import load_audience
+from pipeline.chunks import IdsAcrossChunks, split_audience
+from tests.helpers import build_tree
+
+
+def records_by_chunks(audience, **sizes):
+    records = []
+    for chunk in split_audience(audience, **sizes):
+        records.extend(audience.records(chunk.start, chunk.stop, first_line=chunk.first_line))
+    return records
+
+
+JSONL = "".join(
+    json.dumps({"id": f"u-{n}", "name": "Zoë" * (n % 4)}) + ("\n\n" if n % 5 == 0 else "\n")
+    for n in range(40)
+)
+CSV = (
+    "\ufeffid,note,other\n"
+    + "".join(
+        f'u-{n},"a ""quoted""\nnote, with a comma",x\n' if n % 3 == 0 else f'u-{n},b"c,y\n'
+        for n in range(40)
+    )
+    + "u-last,plain,z"  # no final line feed
+)
+
+
+@pytest.mark.parametrize("size", [1, 7, 40, 300, 10_000])
+@pytest.mark.parametrize(("name", "content"), [("a.jsonl", JSONL), ("a.csv", CSV)])
+def test_chunks_read_the_records_and_lines_of_a_whole_read(tmp_path, name, content, size):
+    path = tmp_path / name
+    path.write_bytes(content.encode())
+    audience = load_audience(path)
+    whole = list(audience.records())
+    assert records_by_chunks(audience, chunk_bytes=size) == whole
+    assert len(whole) == 41 if name == "a.csv" else 40
+
+
+def test_a_chunk_ends_after_a_quoted_cell_that_holds_line_feeds(tmp_path):
+    path = tmp_path / "a.csv"
+    path.write_text('id,note\nu-1,"one\ntwo\nthree"\nu-2,x\n', encoding="utf-8")
+    audience = load_audience(path)
+    chunks = list(split_audience(audience, chunk_bytes=12))
+    assert [(c.first_line, c.stop) for c in chunks] == [(1, 28), (5, 34)]
+    assert records_by_chunks(audience, chunk_bytes=12) == [
+        (4, {"id": "u-1", "note": "one\ntwo\nthree"}),
+        (5, {"id": "u-2", "note": "x"}),
+    ]
+
+
+def test_yaml_chunks_are_ranges_of_its_users(tmp_path):
+    users = "".join(f"  - {{id: u-{n}}}\n" for n in range(7))
+    build_tree(tmp_path, {"a.yaml": "users:\n" + users})
+    audience = load_audience(tmp_path / "a.yaml")
+    assert [(c.start, c.stop) for c in split_audience(audience, chunk_users=3)] == [
+        (0, 3),
+        (3, 6),
+        (6, 7),
+    ]
+    assert records_by_chunks(audience, chunk_users=3) == list(audience.records())
+
+
+def test_a_malformed_csv_row_is_reported_by_its_chunk_as_a_whole_read_does(tmp_path):
+    path = tmp_path / "a.csv"
+    path.write_text('id,note\nu-1,x\nu-2,"b"c\nu-3,y\n', encoding="utf-8")
+    audience = load_audience(path)
+    with pytest.raises(Exception) as whole:
+        list(audience.records())
+    with pytest.raises(type(whole.value)) as chunked:
+        records_by_chunks(audience, chunk_bytes=4)
+    assert str(chunked.value) == str(whole.value)
+
+
+def test_a_repeated_id_in_a_later_chunk_names_both_lines(tmp_path):
+    path = tmp_path / "a.jsonl"
+    path.write_text('{"id": "a"}\n{"id": "b"}\n{"id": "c"}\n{"id": "a"}\n', encoding="utf-8")
+    ids = IdsAcrossChunks(load_audience(path))
+    assert ids.first_duplicate(["a", "b"], [1, 2]) is None
+    place, error = ids.first_duplicate(["c", "a"], [3, 4])
+    assert place == 1
+    assert str(error) == (
+        f"{path}:4: duplicate user id 'a', first at line 1 (user 'a'); user ids must be "
+        "unique: remove or rename one of them"
+    )
