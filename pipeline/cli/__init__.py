@@ -27,7 +27,7 @@ COMMANDS = {
     "render": ("render_cmd", "Render MESSAGE for every user of AUDIENCE into API requests."),
     "send": ("send_cmd", "Render MESSAGE for AUDIENCE and send it through Pinpoint."),
     "runs": ("send_cmd", "List the runs of the journal, newest first."),
-    "report": ("send_cmd", "Show one run: its outcome by delivery status and the unknowns."),
+    "report": ("send_cmd", "Show a run (or a sharded send's runs) by delivery status."),
     "sandbox": ("sandbox_cmd", "Run a local Pinpoint endpoint until Ctrl-C."),
     "preview": ("preview_cmd", "Show what each user of AUDIENCE receives on each channel."),
     "lint": ("lint_cmd", "Check messages before they are sent: templates, fields, users."),
