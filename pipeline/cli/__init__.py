@@ -43,7 +43,7 @@ COMMANDS = {
         "runs_cmd",
         "List the runs of the journal, newest first; `runs prune` trims old ones.",
     ),
-    "report": ("send_cmd", "Show one run: its outcome by delivery status and the unknowns."),
+    "report": ("send_cmd", "Show a run (or a sharded send's runs) by delivery status."),
     "sandbox": ("sandbox_cmd", "Run a local Pinpoint endpoint until Ctrl-C."),
     "preview": ("preview_cmd", "Show what each user of AUDIENCE receives on each channel."),
     "lint": ("lint_cmd", "Check messages before they are sent: templates, fields, users."),

@@ -250,7 +250,12 @@ def report_command(
         ),
     ] = None,
 ) -> None:
-    """Show one run: its outcome by delivery status and the unknowns."""
+    """Show a run (or a sharded send's runs) by delivery status.
+
+    One run of a journal: its outcome by delivery status and its unknown users. With
+    --merge: every shard of a sharded send, from their journals or results files, as one
+    summary naming the shards that are missing or unfinished (exit 3 if any).
+    """
     if merge:
         if run != "latest" or journal is not None or results is not None:
             raise InputError("--merge reports every shard: it takes no RUN, --journal or --results")
