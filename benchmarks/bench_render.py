@@ -1,6 +1,7 @@
 """Render benchmark: speed against a bare script, worker processes, memory, YAML loading.
 
     python benchmarks/bench_render.py [--runs 5] [--workers 1,2] [--skip-memory] [--skip-yaml]
+    python benchmarks/bench_render.py --apis [--runs 5]   # send-messages against the users API
 
 Everything is measured in one run on the same machine, so the ratios are what matters;
 the machine is shared and noisy, hence medians over alternating runs. The speed against
@@ -26,17 +27,18 @@ PYTHON = sys.executable
 NOW = "2026-01-01T00:00:00Z"
 
 
-def audience(count: int, suffix: str = ".jsonl") -> Path:
-    path = DATA / f"audience_{count}{suffix}"
+def audience(count: int, suffix: str = ".jsonl", *, addresses: bool = False) -> Path:
+    path = DATA / f"{'devices' if addresses else 'audience'}_{count}{suffix}"
     if not path.exists():
-        subprocess.run([PYTHON, str(ROOT / "benchmarks/make_audience.py"), str(count), str(path)],
-                       check=True)
+        extra = ["--addresses"] if addresses else []
+        subprocess.run([PYTHON, str(ROOT / "benchmarks/make_audience.py"), str(count), str(path),
+                        *extra], check=True)
     return path
 
 
-def render_command(source: Path, target: Path, workers: int = 1) -> list[str]:
+def render_command(source: Path, target: Path, *api: str, workers: int = 1) -> list[str]:
     return [PYTHON, "-m", "pipeline", "render", "reference", str(source), "--app-id", "bench",
-            "--now", NOW, "-o", str(target), "--root", str(ROOT), "--workers", str(workers)]
+            "--now", NOW, "-o", str(target), "--root", str(ROOT), *api, "--workers", str(workers)]
 
 
 def timed(command: list[str]) -> float:
@@ -99,6 +101,33 @@ def speed(runs: int, scratch: Path) -> None:
     print(f"  pipeline / bare  {our_median / bare_median:6.2f}x (target: <= 1.00)")
 
 
+def apis(runs: int, scratch: Path) -> None:
+    """render --api send-messages against the users API, alternating, on 100,000 users."""
+    plain, devices = audience(100_000), audience(100_000, addresses=True)
+    cases = {
+        "users API, audience without addresses": render_command(plain, scratch / "u.jsonl"),
+        "users API, audience with addresses": render_command(devices, scratch / "a.jsonl"),
+        "send-messages (150,000 addresses)": render_command(
+            devices, scratch / "m.jsonl", "--api", "send-messages"
+        ),
+    }
+    times: dict[str, list[float]] = {name: [] for name in cases}
+    for _ in range(runs):
+        for name, command in cases.items():
+            times[name].append(timed(command))
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    base = medians["users API, audience with addresses"]
+    print(f"render 100,000 users (reference message, JSON Lines), median of {runs}:")
+    for name, median in medians.items():
+        print(f"  {name:40} {median:6.2f} s  ({100_000 / median:,.0f} users/s, "
+              f"{median / base:4.2f}x)")
+    for name in ("a.jsonl", "m.jsonl"):
+        lines = (scratch / name).read_text("utf-8").splitlines()
+        print(f"  {name}: {len(lines):,} requests, {sum(map(len, lines)) / 1e6:,.1f} MB")
+    peak, _ = tree_peak_mb(cases["send-messages (150,000 addresses)"])
+    print(f"  peak memory of send-messages: {peak:.1f} MB")
+
+
 def workers_speed(runs: int, counts: list[int], scratch: Path) -> None:
     """Each worker count in turn, ``runs`` rounds; the order flips every round.
 
@@ -114,7 +143,7 @@ def workers_speed(runs: int, counts: list[int], scratch: Path) -> None:
         this_round = {}
         for count in order:
             target = scratch / f"w{count}.jsonl"
-            this_round[count] = timed(render_command(source, target, count))
+            this_round[count] = timed(render_command(source, target, workers=count))
             outputs[count] = target.read_bytes()
         for count in counts:
             times[count].append(this_round[count])
@@ -135,7 +164,7 @@ def memory(counts: list[int], scratch: Path) -> None:
     for workers in counts:
         figures = {}
         for users in (250_000, 1_000_000):
-            command = render_command(audience(users), scratch / "m.jsonl", workers)
+            command = render_command(audience(users), scratch / "m.jsonl", workers=workers)
             figures[users] = tree_peak_mb(command)
         for users, (total, single) in figures.items():
             print(f"  --workers {workers}  {users:>9,} users  {total:6.1f} MB ({single:.1f} MB)")
@@ -172,9 +201,14 @@ def main() -> None:
     parser.add_argument("--skip-bare", action="store_true")
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--skip-yaml", action="store_true")
+    parser.add_argument("--apis", action="store_true", help="only compare the two send APIs")
     options = parser.parse_args()
     counts = [int(count) for count in options.workers.split(",")]
     sys.path.insert(0, str(ROOT))
+    if options.apis:
+        with tempfile.TemporaryDirectory() as scratch:
+            apis(options.runs, Path(scratch))
+        return
     with tempfile.TemporaryDirectory() as scratch:
         if not options.skip_bare:
             speed(options.runs, Path(scratch))

@@ -1,7 +1,9 @@
 """The Pinpoint API as botocore models it: payload types, channel blocks, request validation.
 
 Everything the pipeline knows about the shape of a request comes from botocore's own
-service model, so there is no hand-written schema to drift from the real API.
+service model, so there is no hand-written schema to drift from the real API. Two send
+operations are modelled: SendUsersMessages (users, reached through their endpoints) and
+SendMessages (explicit addresses), chosen with ``--api``.
 """
 
 from __future__ import annotations
@@ -9,16 +11,23 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, NotRequired, TypedDict
+from typing import Any, Final, NotRequired, TypedDict, final
 
-import botocore.session
+from botocore.loaders import Loader
 from botocore.model import OperationModel, ServiceModel, Shape, StructureShape
 from botocore.validate import ParamValidator
 
 from pipeline.errors import RequestError
+from pipeline.unsendable import describe, find_unsendable
 
 SERVICE = "pinpoint"
 OPERATION = "SendUsersMessages"
+MESSAGES_OPERATION: Final = "SendMessages"
+
+# The values of ``--api``: the AWS CLI's names of the two operations.
+USERS_API: Final = "send-users-messages"
+MESSAGES_API: Final = "send-messages"
+APIS: Final = (USERS_API, MESSAGES_API)
 
 
 class EndpointSendConfiguration(TypedDict, total=False):
@@ -40,11 +49,39 @@ class SendUsersMessageRequest(TypedDict):
     TraceId: NotRequired[str]
 
 
+@final  # so that ``"MessageRequest" in request`` tells the two operations apart (mypy)
 class ApiRequest(TypedDict):
     """One line of ``pipeline render``: the input of ``send-users-messages --cli-input-json``."""
 
     ApplicationId: str
     SendUsersMessageRequest: SendUsersMessageRequest
+
+
+class AddressConfiguration(EndpointSendConfiguration, total=False):
+    """One address of a SendMessages request: the per-user fields plus its ``ChannelType``."""
+
+    ChannelType: str
+
+
+class MessageRequest(TypedDict):
+    """The body of one SendMessages call to explicit addresses."""
+
+    MessageConfiguration: dict[str, dict[str, Any]]
+    Addresses: dict[str, AddressConfiguration]
+    Context: NotRequired[dict[str, str]]
+    TraceId: NotRequired[str]
+
+
+@final
+class MessagesApiRequest(TypedDict):
+    """One line of ``pipeline render --api send-messages``: ``send-messages --cli-input-json``."""
+
+    ApplicationId: str
+    MessageRequest: MessageRequest
+
+
+# Either operation's input, as rendered, journaled and sent.
+AnyRequest = ApiRequest | MessagesApiRequest
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +98,16 @@ class Envelope:
 
 @cache
 def service_model() -> ServiceModel:
-    """Botocore's model of the Pinpoint API (loaded from botocore's bundled data, offline)."""
-    return botocore.session.get_session().get_service_model(SERVICE)
+    """Botocore's model of the Pinpoint API, from the data bundled with botocore only.
+
+    No botocore session is made: a session reads ``~/.aws/config`` (and ``AWS_DATA_PATH``,
+    ``~/.aws/models``) on first use, and the offline commands (render, lint, preview, diff)
+    must work the same, and run nothing, whatever the AWS configuration holds.
+    """
+    loader = Loader(
+        extra_search_paths=[Loader.BUILTIN_DATA_PATH], include_default_search_paths=False
+    )
+    return ServiceModel(loader.load_service_model(SERVICE, "service-2"), service_name=SERVICE)
 
 
 @cache
@@ -114,13 +159,29 @@ def request_members() -> dict[str, Shape]:
     return dict(request_shape().members)
 
 
-def validation_errors(request: ApiRequest) -> str | None:
+@cache
+def messages_input_shape() -> StructureShape:
+    """Shape of SendMessages' input: ``ApplicationId`` and ``MessageRequest``."""
+    shape = service_model().operation_model(MESSAGES_OPERATION).input_shape
+    assert shape is not None
+    return shape
+
+
+def recipients(request: AnyRequest) -> int:
+    """How many recipients a request addresses: its users, or its addresses."""
+    if "MessageRequest" in request:
+        return len(request["MessageRequest"]["Addresses"])
+    return len(request["SendUsersMessageRequest"]["Users"])
+
+
+def validation_errors(request: AnyRequest) -> str | None:
     """Botocore's report on one request, exactly as boto3 would raise it; None if valid."""
-    report = ParamValidator().validate(request, input_shape())
+    shape = messages_input_shape() if "MessageRequest" in request else input_shape()
+    report = ParamValidator().validate(request, shape)
     return report.generate_report() if report.has_errors() else None
 
 
-def validate_request(request: ApiRequest) -> None:
+def validate_request(request: AnyRequest) -> None:
     """Raise RequestError if botocore's own validator rejects the request."""
     errors = validation_errors(request)
     if errors is not None:
@@ -140,12 +201,45 @@ def to_json(value: Any) -> str:
     return _COMPACT_JSON.encode(value)
 
 
-def encode_request(request: ApiRequest) -> str:
-    """The canonical JSON text of one request: compact, UTF-8, keys in the order built.
+def encode_request(request: AnyRequest) -> str:
+    r"""The canonical JSON text of one request: compact, UTF-8, keys in the order built.
 
     Deterministic for the same request, so the same inputs give byte-identical output.
+    U+2028 and U+2029 are written as ``\u2028`` and ``\u2029``: they are valid inside JSON
+    strings, but readers that split lines (Python's ``str.splitlines``, many editors and
+    log tools) end a line at them, and a request must stay one line of JSON Lines.
     """
-    return _COMPACT_JSON.encode(request)
+    return escape_line_separators(_COMPACT_JSON.encode(request))
+
+
+def escape_line_separators(text: str) -> str:
+    r"""JSON text with U+2028 and U+2029 written as ``\u2028`` and ``\u2029``."""
+    if "\u2028" in text or "\u2029" in text:
+        text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return text
+
+
+def request_bytes(request: AnyRequest, text: str | None = None) -> bytes:
+    """The UTF-8 bytes of a request's text (``text``, else its canonical JSON).
+
+    Raises:
+        RequestError: A text of it holds a lone surrogate (from a template or a --var),
+            which UTF-8 cannot encode and so cannot be sent; the user (or address) is named.
+    """
+    text = encode_request(request) if text is None else text
+    try:
+        return text.encode()
+    except UnicodeEncodeError as exc:
+        what, fix = describe(exc.object[exc.start])
+        if "SendUsersMessageRequest" in request:
+            users = request["SendUsersMessageRequest"]["Users"]
+            user_id = next((uid for uid, config in users.items() if find_unsendable(config)), None)
+            what = f"{what} in the rendered request"
+            raise RequestError(what, user_id=user_id, fix=fix) from None
+        addresses = request["MessageRequest"]["Addresses"]
+        address = next((a for a, config in addresses.items() if find_unsendable(config)), None)
+        field = None if address is None else f"Addresses.{address}"
+        raise RequestError(f"{what} in the rendered request", field=field, fix=fix) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,3 +259,11 @@ def encoded(request: ApiRequest | EncodedRequest) -> EncodedRequest:
     if isinstance(request, EncodedRequest):
         return request
     return EncodedRequest(encode_request(request), len(request["SendUsersMessageRequest"]["Users"]))
+
+
+def encoded_bytes(request: EncodedRequest) -> bytes:
+    """The UTF-8 bytes of an encoded request, checked as ``request_bytes`` checks them."""
+    try:
+        return request.text.encode()
+    except UnicodeEncodeError:
+        return request_bytes(json.loads(request.text), request.text)

@@ -1,4 +1,4 @@
-"""Audiences: YAML, JSON Lines and CSV files of users, streamed where the format allows.
+r"""Audiences: YAML, JSON Lines and CSV files of users, streamed where the format allows.
 
 Every format yields the same thing, ``User`` records in file order, each with its line for
 error messages. JSON Lines and CSV are read one line at a time, so memory stays flat as
@@ -8,20 +8,35 @@ the file grows, apart from the compact id index that catches duplicates.
 - JSON Lines: one user object per line; blank lines are skipped.
 - CSV: a header row with an ``id`` column; every value is a string. An empty cell means
   the attribute is absent, so the audience defaults (and Jinja's ``default`` filter) apply.
+  Columns ``addresses.<CHANNEL>`` become the user's ``addresses`` mapping.
 
-Ids are non-empty strings; an integer id is taken as its decimal text.
+A user's ``addresses`` (``pipeline.addresses``) are checked here too: known channels,
+non-empty addresses, none listed twice in the whole audience.
+
+Ids are non-empty strings; an integer id is taken as its decimal text. Text that no
+message can carry (``unsendable``) is refused the same way in every format: a NUL
+character, raw or written ``\u0000`` or ``"\0"``, and a lone surrogate (``\ud800``).
 """
 
 from __future__ import annotations
 
-from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipeline.errors import AudienceError
+from pipeline.addresses import (
+    ADDRESSES_KEY,
+    Address,
+    AddressBook,
+    Fail,
+    lists_address,
+    read_addresses,
+)
+from pipeline.errors import AddressError, AudienceError
+from pipeline.idindex import IdIndex
 from pipeline.linefiles import Record, csv_header, csv_records, jsonl_records, read_lines
+from pipeline.unsendable import ESCAPES, find_unsendable, unsendable_error
 from pipeline.yamlfile import load_yaml, load_yaml_with_lines, read_text
 
 if TYPE_CHECKING:
@@ -32,11 +47,16 @@ Attributes = dict[str, Any]
 
 @dataclass(frozen=True, slots=True)
 class User:
-    """One recipient: the Pinpoint user id, its attributes (``id`` included), its source line."""
+    """One recipient: the Pinpoint user id, its attributes (``id`` included), its source line.
+
+    ``addresses`` are the user's checked (channel type, address) pairs, in file order; the
+    raw ``addresses`` value also stays among the attributes.
+    """
 
     id: str
     attributes: Attributes
     line: int
+    addresses: tuple[Address, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +131,11 @@ def load_audience(path: Path) -> Audience:
 
 
 def _load_yaml_audience(path: Path) -> Audience:
-    document = load_yaml(read_text(path, AudienceError), path, AudienceError)
+    text = read_text(path, AudienceError)
+    if "\x00" in text:  # YAML refuses it too, in words of its own: say it as for CSV
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise unsendable_error("\x00", AudienceError, path, line)
+    document = load_yaml(text, path, AudienceError)
     if not isinstance(document, dict):
         raise AudienceError(
             "an audience must be a mapping with a 'users' list",
@@ -128,14 +152,27 @@ def _load_yaml_audience(path: Path) -> Audience:
     defaults = document.get("defaults") or {}
     if not isinstance(defaults, dict):
         raise AudienceError("'defaults' must be a mapping of attributes", path=path)
-    if "id" in defaults:
-        raise AudienceError("'defaults' cannot set 'id'", path=path, fix="remove it")
+    for key in ("id", ADDRESSES_KEY):
+        if key in defaults:
+            raise AudienceError(f"'defaults' cannot set {key!r}", path=path, fix="remove it")
     users = document.get("users")
     if not isinstance(users, list):
         raise AudienceError(
             "'users' must be a list of users", path=path, fix="write each user as '- id: ...'"
         )
+    if ESCAPES.search(text):
+        _check_yaml_text(text, path, defaults, users)
     return Audience(path, "yaml", defaults, users)
+
+
+def _check_yaml_text(text: str, path: Path, defaults: Attributes, users: list[Any]) -> None:
+    """Refuse a NUL or surrogate written as an escape, at the line of its user."""
+    parts = [(("defaults",), defaults), *((("users", i), user) for i, user in enumerate(users))]
+    for where, value in parts:
+        found = find_unsendable(value)
+        if found is not None:
+            _, lines = load_yaml_with_lines(text, path, AudienceError)
+            raise unsendable_error(found, AudienceError, path, lines.get(where))
 
 
 def _yaml_records(
@@ -192,6 +229,14 @@ def checked_users(
     """
     path, defaults = audience.path, audience.defaults
     contains = shard.contains if shard is not None else None
+    # Addresses are checked across users only when the whole file is read in order (a
+    # chunk of a parallel render sees its own users only; it sends to user ids, not to
+    # addresses).
+    book = (
+        None
+        if seen is None
+        else AddressBook(lambda address, position: _address_owner(audience, address, position))
+    )
     count = 0
     for line, record in records:
         count += 1  # every record, whichever shard its user is in
@@ -209,19 +254,55 @@ def checked_users(
                 line=line or None,
                 fix="give every user an 'id' (the Pinpoint UserId), e.g. id: u-0001",
             )
-        if contains is not None and not contains(user_id):
-            continue
+        ours = contains is None or contains(user_id)
         if (
-            seen is not None
+            ours
+            and seen is not None
             and not seen.add(user_id)
             and (error := audience.duplicate(user_id, line))
         ):
             raise error
+        addresses: tuple[Address, ...] = ()
+        if ADDRESSES_KEY in record:
+            fail = _address_fail(audience, user_id, line, count - 1)
+            addresses = read_addresses(record[ADDRESSES_KEY], fail)
+            if book is not None:
+                book.add(addresses, count - 1, fail)
+        if not ours:
+            continue
         attributes = {**defaults, **record} if defaults else record
         attributes["id"] = user_id
-        yield User(user_id, attributes, line)
+        yield User(user_id, attributes, line, addresses)
     if tally is not None:
         tally.records = count
+
+
+def _address_fail(audience: Audience, user_id: str, line: int, position: int) -> Fail:
+    def fail(what: str, fix: str) -> AddressError:
+        where = line or _line_at(audience, position)
+        return AddressError(what, path=audience.path, line=where, user_id=user_id, fix=fix)
+
+    return fail
+
+
+def _line_at(audience: Audience, position: int) -> int | None:
+    """The line of the user at ``position``: a second read of a YAML file, on error paths."""
+    if audience.format != "yaml":
+        return None
+    _, lines = load_yaml_with_lines(
+        read_text(audience.path, AudienceError), audience.path, AudienceError
+    )
+    return lines.get(("users", position))
+
+
+def _address_owner(audience: Audience, address: str, before: int) -> tuple[str, int | None] | None:
+    """The first user before ``before`` who lists ``address``: a second read, on error paths."""
+    for position, (line, record) in enumerate(audience.records()):
+        if position >= before:
+            break
+        if lists_address(record.get(ADDRESSES_KEY), address):
+            return _plain_id(record["id"]) or "", line or _line_at(audience, position)
+    return None
 
 
 def _user_lines(audience: Audience, user_id: str) -> Iterator[int]:
@@ -257,47 +338,3 @@ def _nth_line_of(audience: Audience, user_id: str, n: int) -> int | None:
         if index == n:
             return line
     return None
-
-
-class IdIndex:
-    """A compact set of ids: 8 bytes per id in an open-addressing table of 64-bit hashes.
-
-    A Python set of a million id strings costs ~60 MB; this costs ~16 MB. A hash match
-    is only a suspicion: the caller confirms it against the file before reporting it.
-    """
-
-    __slots__ = ("_slots", "_mask", "_count")
-
-    def __init__(self) -> None:
-        self._slots = array("Q", bytes(8 * 1024))
-        self._mask = 1023
-        self._count = 0
-
-    def add(self, key: str) -> bool:
-        """Add a key; False if an equal hash was already present (a possible duplicate)."""
-        digest = (hash(key) & 0xFFFF_FFFF_FFFF_FFFF) or 1  # 0 marks an empty slot
-        slots, mask = self._slots, self._mask
-        index = digest & mask
-        while True:
-            found = slots[index]
-            if found == 0:
-                break
-            if found == digest:
-                return False
-            index = (index + 1) & mask
-        slots[index] = digest
-        self._count += 1
-        if self._count * 2 > mask:
-            self._grow()
-        return True
-
-    def _grow(self) -> None:
-        old = self._slots
-        self._mask = mask = len(old) * 2 - 1
-        self._slots = slots = array("Q", bytes(8 * (mask + 1)))
-        for digest in old:
-            if digest:
-                index = digest & mask
-                while slots[index]:
-                    index = (index + 1) & mask
-                slots[index] = digest

@@ -20,8 +20,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO, Final
 
-from pipeline.audience import Audience, IdIndex
+from pipeline.audience import Audience
 from pipeline.errors import AudienceError
+from pipeline.idindex import IdIndex
 
 # About 2,000 users of a typical export per chunk: enough work to make its pickling and
 # bookkeeping negligible, small enough that the last chunks keep every worker busy.

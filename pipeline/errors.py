@@ -7,16 +7,20 @@ PipelineError                  exit code 1 unless a subclass says otherwise
 │   ├── TemplateError          a Jinja template fails to compile or render
 │   │   ├── TemplateSyntaxError    a Jinja syntax error
 │   │   ├── MissingTemplateError   an include, import or extends of a missing file
-│   │   └── UndefinedValueError    an undefined value
-│   │       └── UserInBlockError   ``user`` inside MessageConfiguration
+│   │   ├── UndefinedValueError    an undefined value
+│   │   │   └── UserInBlockError   ``user`` inside MessageConfiguration
+│   │   └── RenderLimitError       a render goes past a limit: the size of a value, memory
+│   │       └── RenderTimeError    ... or its time
 │   ├── AudienceError          an audience file: syntax, missing or duplicate id, no users
+│   │   └── AddressError       a user's addresses: unknown channel, empty, listed twice
 │   ├── RequestError           a built request that botocore's model rejects
 │   └── DuplicateRunError      the same content was already sent
 │       └── RunBusyError       ... or is being sent right now by another live process
-└── SendError                  exit 3: a send stopped part-way; its journal allows a resume
-    ├── CredentialsError       no usable AWS credentials or profile, found before sending
-    ├── JournalError           the journal cannot be opened, read or written
-    └── RunStopped             a run stopped part-way: the cause, plus what was delivered
+├── SendError                  exit 3: a send stopped part-way; its journal allows a resume
+│   ├── CredentialsError       no usable AWS credentials or profile, found before sending
+│   ├── JournalError           the journal cannot be opened, read or written, or is damaged
+│   └── RunStopped             a run stopped part-way: the cause, plus what was delivered
+└── StorageError               exit 3: the machine refused a file: disk full, permissions
 
 Kinds are classes: code that tells errors apart uses ``isinstance``, never their text.
 Foreign errors (yaml, jinja2, botocore) are converted once, where they are met, with
@@ -25,6 +29,7 @@ Foreign errors (yaml, jinja2, botocore) are converted once, where they are met, 
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 from typing import Any
 
@@ -110,8 +115,20 @@ class UserInBlockError(UndefinedValueError):
     """``user`` is used in MessageConfiguration, which every user of a request shares."""
 
 
+class RenderLimitError(TemplateError):
+    """A render builds a value over the render limits (``pipeline.render.limits``)."""
+
+
+class RenderTimeError(RenderLimitError):
+    """A render takes longer than its time limit."""
+
+
 class AudienceError(InputError):
     """An audience file is wrong."""
+
+
+class AddressError(AudienceError):
+    """A user's ``addresses`` are wrong: an unknown channel, an empty address, one listed twice."""
 
 
 class RequestError(InputError):
@@ -158,6 +175,32 @@ class RunStopped(SendError):
         )
         self.cause = cause
         self.summary = summary
+
+
+class StorageError(PipelineError):
+    """The machine refused to write or read a file: a full disk, permissions, read-only."""
+
+    exit_code = 3
+
+    @classmethod
+    def of(cls, exc: OSError, action: str, path: str | Path | None = None) -> StorageError:
+        """The error for ``exc``, met while doing ``action`` (``"write the output"``)."""
+        where = path if path is not None else exc.filename
+        return cls(
+            f"cannot {action}: {exc.strerror or exc}",
+            path=where,
+            fix=_STORAGE_FIXES.get(exc.errno or 0, "check the disk and the folder"),
+        )
+
+
+_STORAGE_FIXES = {
+    errno.ENOSPC: "free some disk space, or write somewhere else",
+    errno.EDQUOT: "free some disk space, or write somewhere else",
+    errno.EFBIG: "the file grew past what this machine allows: write somewhere else",
+    errno.EACCES: "write where you may, or fix the folder's permissions",
+    errno.EPERM: "write where you may, or fix the folder's permissions",
+    errno.EROFS: "the file system is read-only: write somewhere else",
+}
 
 
 def _one_line(text: str) -> str:

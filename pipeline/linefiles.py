@@ -13,7 +13,9 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from pipeline.errors import AudienceError
+from pipeline.addresses import Fail, csv_address_columns, fold_csv_addresses
+from pipeline.errors import AddressError, AudienceError
+from pipeline.unsendable import ESCAPES, check_sendable, unsendable_error
 
 # Records are (line, mapping) pairs straight from the file, before any checking.
 Record = tuple[int, Any]
@@ -50,6 +52,8 @@ def read_lines(
                 ) from exc
             if number == 1:
                 text = text.removeprefix("\ufeff")  # a byte-order mark from spreadsheet tools
+            if "\x00" in text:
+                raise unsendable_error("\x00", AudienceError, path, number)
             yield number, text
 
 
@@ -60,7 +64,7 @@ def jsonl_records(path: Path, lines: Iterable[tuple[int, str]]) -> Iterator[Reco
         if not text.strip():
             continue
         try:
-            yield number, decode(text)
+            record = decode(text)
         except json.JSONDecodeError as exc:
             raise AudienceError(
                 f"invalid JSON: {exc.msg} at column {exc.colno}",
@@ -68,6 +72,17 @@ def jsonl_records(path: Path, lines: Iterable[tuple[int, str]]) -> Iterator[Reco
                 line=number,
                 fix="write one JSON object per line",
             ) from exc
+        except (ValueError, RecursionError) as exc:  # what Python's json cannot hold
+            raise AudienceError(
+                "the JSON is nested too deeply, or has a number too long (over 4,300 digits), "
+                "to read",
+                path=path,
+                line=number,
+                fix="write numbers that long as strings, and keep user records shallow",
+            ) from exc
+        if "\\" in text and ESCAPES.search(text):
+            check_sendable(record, AudienceError, path, number)
+        yield number, record
 
 
 def csv_header(path: Path) -> tuple[list[str], int]:
@@ -113,6 +128,7 @@ def csv_records(
         if header is None:
             header = csv_header(path)[0]
             next(reader, None)  # checked above; read again here to stay in step
+        columns = csv_address_columns(header, _header_fail(path))
         width = len(header)
         for row in reader:
             if not row:
@@ -124,6 +140,16 @@ def csv_records(
                     line=current[0],
                     fix="quote cells that contain commas",
                 )
-            yield current[0], {name: cell for name, cell in zip(header, row, strict=False) if cell}
+            record = {name: cell for name, cell in zip(header, row, strict=False) if cell}
+            if columns:
+                fold_csv_addresses(record, columns)
+            yield current[0], record
     except csv.Error as exc:
         raise AudienceError(f"invalid CSV: {exc}", path=path, line=current[0]) from exc
+
+
+def _header_fail(path: Path) -> Fail:
+    def fail(what: str, fix: str) -> AddressError:
+        return AddressError(what, path=path, line=1, fix=fix)
+
+    return fail

@@ -17,7 +17,7 @@ from botocore.model import ListShape, MapShape, Shape, StructureShape
 
 from pipeline import api
 from pipeline.errors import MessageError, UnknownFieldError
-from pipeline.project import MESSAGE_FILE, message_name
+from pipeline.project import MESSAGE_FILE, inside_root, message_name, named_by_repository
 from pipeline.yamlfile import BLOCK_TEXT, YamlPath, load_yaml_with_lines, read_text
 
 TOP_LEVEL_KEYS = (
@@ -90,6 +90,8 @@ class Message:
 def load_message(root: Path, folder: Path) -> Message:
     """Read and check ``message.yaml`` in ``folder``."""
     path = folder / MESSAGE_FILE
+    if named_by_repository(root, path):
+        inside_root(root, path, MessageError)
     document, lines = load_yaml_with_lines(read_text(path, MessageError), path, MessageError)
     if not isinstance(document, dict):
         raise MessageError(
@@ -186,8 +188,16 @@ def _check_blocks(checker: _Checker, configuration: Any) -> None:
                         kind=UnknownFieldError,
                     )
                 where = ("MessageConfiguration", block_name)
-                checker.check(block or {}, blocks[block_name], where)
-                configuration[block_name] = block or {}
+                if block is None:
+                    # YAML reads "SMSMessage:" with nothing after it as no value: a block
+                    # whose fields were forgotten (or mis-indented), not one of defaults.
+                    checker.fail(
+                        where,
+                        f"{block_name} has no value",
+                        f"give its fields (e.g. {block_name}: {{Body: ...}}), write "
+                        f"{block_name}: {{}} for a block of defaults, or remove it",
+                    )
+                checker.check(block, blocks[block_name], where)
 
 
 class _Abandon(Exception):
@@ -223,10 +233,15 @@ class _Checker:
         )
         raise _Abandon
 
+    def _absent(self, where: YamlPath) -> None:
+        if len(where) > 1:  # "Body:" with nothing after it: a field left empty, not unset
+            self.fail(where, f"{where[-1]} has no value", "give it a value, or remove the key")
+
     def check(
         self, value: Any, shape: Shape, where: YamlPath, *, list_of_templates: bool = False
     ) -> None:
         if value is None:
+            self._absent(where)
             return
         kind = shape.type_name
         if list_of_templates and kind == "list" and isinstance(value, str):

@@ -5,9 +5,12 @@ import json
 import pytest
 
 from pipeline.api import (
+    APIS,
     channel_blocks,
     encode_request,
     endpoint_send_configuration_shape,
+    messages_input_shape,
+    recipients,
     to_json,
     validate_request,
     validation_errors,
@@ -87,3 +90,36 @@ def test_request_text_is_compact_utf8_in_the_order_built():
     )
     assert json.loads(text) == VALID
     assert to_json({"b": 1, "a": "é"}) == '{"b":1,"a":"é"}'
+
+
+ADDRESSED = {
+    "ApplicationId": "app-1",
+    "MessageRequest": {
+        "MessageConfiguration": {"SMSMessage": {"Body": "Zoë, {{Name}}"}},
+        "Addresses": {"+15550100001": {"ChannelType": "SMS", "Substitutions": {"Name": ["Ana"]}}},
+    },
+}
+
+
+def test_an_address_has_the_per_user_fields_plus_its_channel_type():
+    members = messages_input_shape().members["MessageRequest"].members
+    assert set(members["Addresses"].value.members) == {
+        *endpoint_send_configuration_shape().members,
+        "ChannelType",
+    }
+
+
+def test_send_messages_requests_are_validated_against_send_messages():
+    assert validation_errors(ADDRESSED) is None
+    request = json.loads(json.dumps(ADDRESSED))
+    request["MessageRequest"]["Addresses"]["+15550100001"]["Colour"] = "red"
+    report = validation_errors(request)
+    assert 'Unknown parameter in MessageRequest.Addresses.+15550100001: "Colour"' in report
+    with pytest.raises(RequestError):
+        validate_request(request)
+
+
+def test_recipients_are_users_or_addresses():
+    assert recipients(VALID) == 1
+    assert recipients(ADDRESSED) == 1
+    assert APIS == ("send-users-messages", "send-messages")

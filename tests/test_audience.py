@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from pipeline.audience import IdIndex, load_audience
+from pipeline.audience import load_audience
 from pipeline.errors import AudienceError
 from tests.helpers import build_tree
 
@@ -118,14 +118,6 @@ def test_jsonl_is_streamed(tmp_path):
         next(users)
 
 
-def test_id_index_finds_every_duplicate_and_nothing_else():
-    index = IdIndex()
-    assert all(index.add(f"user-{number}") for number in range(50_000))
-    assert not index.add("user-123")
-    assert not index.add("user-49999")
-    assert index.add("user-50000")
-
-
 def test_large_jsonl_round_trip(tmp_path):
     path = tmp_path / "big.jsonl"
     with path.open("w") as out:
@@ -134,3 +126,65 @@ def test_large_jsonl_round_trip(tmp_path):
     users = list(load_audience(path).users())
     assert len(users) == 5000
     assert users[-1].attributes == {"id": "u4999", "n": 4999}
+
+
+# A NUL can come raw or as an escape; either way, and in every format, the same error.
+NUL_CASES = {
+    "raw.csv": b"id,name\nu-1,An\x00a\n",
+    "raw.jsonl": b'{"id": "u-0"}\n{"id": "u-1", "name": "An\x00a"}\n',
+    "raw.yaml": b"users:\n  - {id: u-1, name: \"An\x00a\"}\n",
+    "escaped.jsonl": b'{"id": "u-0"}\n{"id": "u-1", "name": "An\\u0000a"}\n',
+    "escaped.yaml": b'users:\n  - {id: u-1, name: "An\\0a"}\n',
+    "escaped_x.yaml": b'users:\n  - {id: u-1, name: "An\\x00a"}\n',
+}
+
+
+@pytest.mark.parametrize("name", NUL_CASES)
+def test_a_nul_character_is_refused_the_same_way_in_every_format(tmp_path, name):
+    path = tmp_path / name
+    path.write_bytes(NUL_CASES[name])
+    with pytest.raises(AudienceError) as caught:
+        list(load_audience(path).users())
+    assert str(caught.value).startswith(f"{path}:2: a NUL character (U+0000) in the data")
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("a.jsonl", b'{"id": "u-1", "name": "\\ud800"}\n'),
+        ("b.jsonl", b'{"id": "u-1", "\\udfff": "x"}\n'),
+    ],
+)
+def test_a_lone_surrogate_is_refused(tmp_path, name, content):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(AudienceError, match=r":1: a lone surrogate \(U\+D[8F]\w\w\) in the data"):
+        list(load_audience(path).users())
+
+
+def test_escapes_that_write_ordinary_characters_are_fine(tmp_path):
+    path = tmp_path / "a.jsonl"
+    path.write_bytes(b'{"id": "u-1", "name": "\\ud83d\\ude00 \\\\u0000 \\u00e9"}\n')
+    [user] = load_audience(path).users()
+    assert user.attributes["name"] == "\U0001f600 \\u0000 é"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '{"id": "u-1", "n": 1' + "0" * 5000 + "}",
+        '{"id": "u-1", "n": ' + "[" * 10_000 + "]" * 10_000 + "}",
+    ],
+)
+def test_json_that_python_cannot_hold_is_one_line_at_its_place(tmp_path, line):
+    path = tmp_path / "a.jsonl"
+    path.write_text('{"id": "u-0"}\n' + line + "\n")
+    with pytest.raises(AudienceError, match=r"a\.jsonl:2: the JSON is nested too deeply, or has a number too long"):
+        list(load_audience(path).users())
+
+
+def test_a_yaml_number_too_long_is_one_line_at_its_place(tmp_path):
+    path = tmp_path / "a.yaml"
+    path.write_text("users:\n  - {id: u-1, n: 1" + "0" * 5000 + "}\n")
+    with pytest.raises(AudienceError, match=r"a\.yaml:2: a number of more than 4,300 digits"):
+        load_audience(path)

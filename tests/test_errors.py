@@ -1,5 +1,8 @@
 """The error tree: one line each, built from what, where, for whom and the fix; exit codes."""
 
+import errno
+import os
+
 import pytest
 
 from pipeline import errors
@@ -77,8 +80,11 @@ def test_exit_codes(kind, code):
         (errors.AudienceError, 2),
         (errors.RequestError, 2),
         (errors.DuplicateRunError, 2),
+        (errors.RenderLimitError, 2),
+        (errors.RenderTimeError, 2),
         (errors.CredentialsError, 3),
         (errors.JournalError, 3),
+        (errors.StorageError, 3),
     ],
 )
 def test_each_new_kind_carries_its_exit_code(kind: type[errors.PipelineError], exit_code: int) -> None:
@@ -115,3 +121,19 @@ def test_every_error_class_lives_in_errors_py() -> None:
             ):
                 outside.append(f"{module_info.name}.{name}")
     assert outside == []
+
+
+@pytest.mark.parametrize(
+    ("number", "fix"),
+    [
+        (errno.ENOSPC, "free some disk space"),
+        (errno.EACCES, "fix the folder's permissions"),
+        (errno.EROFS, "the file system is read-only"),
+        (errno.EIO, "check the disk and the folder"),
+    ],
+)
+def test_a_storage_error_says_what_the_machine_refused_and_the_fix(number, fix) -> None:
+    error = errors.StorageError.of(OSError(number, os.strerror(number)), "write the output", "o.jsonl")
+    assert str(error).startswith(f"o.jsonl: cannot write the output: {os.strerror(number)}; ")
+    assert fix in str(error)
+    assert error.exit_code == 3

@@ -76,7 +76,7 @@ def test_lines_point_at_keys_and_at_the_text_of_block_scalars(tmp_path):
 
 
 def test_an_empty_channel_block_is_an_empty_mapping(tmp_path):
-    message = load(tmp_path, "MessageConfiguration:\n  SMSMessage:\n  GCMMessage: {}\n")
+    message = load(tmp_path, "MessageConfiguration:\n  SMSMessage: {}\n  GCMMessage: {}\n")
     assert message.configuration == {"SMSMessage": {}, "GCMMessage": {}}
     assert (message.per_user, message.context, message.variables, message.lint) == ({}, {}, {}, {})
     assert message.trace_id is None
@@ -151,6 +151,30 @@ def test_a_substitution_is_one_template_or_a_list_of_templates(tmp_path):
             1,
             "MessageConfiguration",
             r"MessageConfiguration is missing or empty",
+        ),
+        (
+            "MessageConfiguration:\n  SMSMessage:\n  GCMMessage: {}\n",
+            2,
+            "MessageConfiguration.SMSMessage",
+            r"SMSMessage has no value .*; give its fields .*SMSMessage: \{\} for a block of defaults",
+        ),
+        (
+            "MessageConfiguration:\n  SMSMessage:\n    Body:\n",
+            3,
+            "MessageConfiguration.SMSMessage.Body",
+            r"Body has no value .*; give it a value, or remove the key",
+        ),
+        (
+            "MessageConfiguration: {SMSMessage: {}}\nPerUser:\n  Substitutions: {A: }\n",
+            3,
+            "PerUser.Substitutions.A",
+            r"A has no value",
+        ),
+        (
+            "MessageConfiguration: {SMSMessage: {}}\nPerUser: {BodyOverride: }\n",
+            2,
+            "PerUser.BodyOverride",
+            r"BodyOverride has no value",
         ),
         (
             "MessageConfiguration: {SMSMessage: {}}\nDescription: x\n",

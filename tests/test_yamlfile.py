@@ -114,3 +114,76 @@ def test_load_yaml_with_lines_refuses_what_is_not_plain_yaml(tmp_path, text, pat
 
 def test_an_empty_document_is_none(tmp_path):
     assert load_yaml_with_lines("", tmp_path / "x.yaml", InputError) == (None, {})
+
+
+MERGE_DOCUMENTS = [
+    "base: &base {x: 1, y: 2}\nother:\n  <<: *base\n  x: 3\n",
+    "base: &base {x: 1, y: 2}\nother:\n  x: 3\n  <<: *base\n",
+    "a: &a {x: 1}\nb: &b {x: 2, y: 2}\nc: {<<: [*a, *b]}\n",
+    "a: &a {x: 1}\nb: &b {<<: *a, y: 2}\nc: {<<: *b, z: 3}\n",
+    "a: &a {x: 1}\nc: {<<: *a, <<: {y: 2}}\n",
+]
+
+
+@pytest.mark.parametrize("text", MERGE_DOCUMENTS)
+def test_merge_keys_read_as_pyyamls_safe_loader_reads_them(tmp_path, text):
+    import yaml
+
+    value, _ = load_yaml_with_lines(text, tmp_path / "x.yaml", InputError)
+    assert value == yaml.safe_load(text)
+    assert load_yaml(text, tmp_path / "x.yaml", InputError) == yaml.safe_load(text)
+
+
+def test_a_key_that_overrides_a_merged_one_has_its_own_line(tmp_path):
+    text = "base: &base {x: 1, y: 2}\nother:\n  <<: *base\n  x: 3\n"
+    value, lines = load_yaml_with_lines(text, tmp_path / "x.yaml", InputError)
+    assert value["other"] == {"x": 3, "y": 2}
+    assert lines[("other", "x")] == 4
+
+
+def test_a_duplicate_of_the_mappings_own_keys_is_still_refused_next_to_a_merge(tmp_path):
+    text = "base: &base {x: 1}\nother:\n  <<: *base\n  y: 1\n  y: 2\n"
+    with pytest.raises(InputError, match=r"x\.yaml:5: duplicate key 'y'"):
+        load_yaml_with_lines(text, tmp_path / "x.yaml", InputError)
+
+
+def test_an_alias_is_built_once_and_keeps_the_lines_of_its_anchor(tmp_path):
+    text = "first: &shared\n  deep: [1, 2]\nsecond: *shared\n"
+    value, lines = load_yaml_with_lines(text, tmp_path / "x.yaml", InputError)
+    assert value["first"] is value["second"]  # shared, as PyYAML shares it
+    assert lines[("first", "deep")] == 2
+    assert lines[("second",)] == 3
+    assert ("second", "deep") not in lines  # never walked twice
+
+
+# Nine levels of nine: 387,420,489 strings once expanded, from under 400 bytes.
+BOMB = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + "".join(
+    f"{name}: &{name} [{','.join([f'*{previous}'] * 9)}]\n"
+    for previous, name in zip("abcdefgh", "bcdefghi", strict=True)
+)
+
+
+@pytest.mark.parametrize("load", [load_yaml, load_yaml_with_lines])
+def test_an_alias_bomb_is_refused_before_it_expands(tmp_path, load):
+    assert len(BOMB) < 400
+    with pytest.raises(MessageError, match=r"x\.yaml:\d+: the YAML's aliases expand to more"):
+        load(BOMB, tmp_path / "x.yaml", MessageError)
+
+
+@pytest.mark.parametrize("load", [load_yaml, load_yaml_with_lines])
+def test_a_recursive_alias_is_refused(tmp_path, load):
+    with pytest.raises(InputError, match=r"x\.yaml:1: a YAML alias refers to a value that contains"):
+        load("a: &a [1, *a]\n", tmp_path / "x.yaml", InputError)
+
+
+def test_aliases_within_the_cap_are_fine(tmp_path):
+    text = "d: &d {plan: pro}\nusers:\n" + "".join(f"  - {{<<: *d, id: u-{i}}}\n" for i in range(500))
+    value = load_yaml(text, tmp_path / "x.yaml", InputError)
+    assert value["users"][499] == {"plan": "pro", "id": "u-499"}
+
+
+@pytest.mark.parametrize("load", [load_yaml, load_yaml_with_lines])
+def test_a_number_too_long_to_read_is_one_line_at_its_place(tmp_path, load):
+    text = "a: 1\nb: 1" + "0" * 5000 + "\n"
+    with pytest.raises(InputError, match=r"x\.yaml:2: a number of more than 4,300 digits"):
+        load(text, tmp_path / "x.yaml", InputError)

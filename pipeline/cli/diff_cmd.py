@@ -37,13 +37,16 @@ FORMATTERS = {
 @commands.command("diff")
 def diff_command(
     base: Annotated[
-        str, typer.Option("--base", help="The git ref to compare with, e.g. origin/main.")
+        str,
+        typer.Option(
+            "--base", metavar="REF", help="The git ref to compare with, e.g. origin/main."
+        ),
     ],
     messages: Annotated[
         list[str] | None,
         typer.Argument(
-            help="Messages to compare (folder names under templates/); default: every "
-            "message on either side.",
+            help="Messages to compare, folder names under templates/  [default: every "
+            "message on either side].",
             show_default=False,
         ),
     ] = None,
@@ -51,24 +54,24 @@ def diff_command(
         str | None,
         typer.Option(
             "--audience",
-            help="Render every message for this audience; default: each message's own "
-            "'audience:' on each side.",
+            help="Render every message for this audience  [default: each message's own "
+            "'audience:' on each side].",
         ),
     ] = None,
     output_format: Annotated[
         DiffFormat,
         typer.Option(
             "--format",
-            help="text, markdown (a PR comment), json, or html (before and after on device "
-            "mock-ups, written to -o DIR).",
+            help="text, markdown (a pull-request comment), json, or html (before and after "
+            "on device mock-ups, written to -o DIR).",
         ),
     ] = DiffFormat.text,
     output: Annotated[
         Path | None,
         typer.Option(
             "-o",
-            "--output",
-            help="With --format html: the folder to write the page to (replaced whole).",
+            metavar="DIR",
+            help="With --format html, the folder to write the page to (replaced whole).",
         ),
     ] = None,
     root: RootOpt = Path(),
@@ -77,7 +80,8 @@ def diff_command(
         str | None,
         typer.Option(
             "--now",
-            help="The clock of both sides, ISO 8601 (default: the base commit's date).",
+            metavar="TIME",
+            help="The clock of both sides, in ISO 8601  [default: the base commit's date].",
         ),
     ] = None,
     max_groups: Annotated[

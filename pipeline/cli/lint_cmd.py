@@ -38,8 +38,8 @@ def lint_command(
     messages: Annotated[
         list[str] | None,
         typer.Argument(
-            help="Messages: folder names under templates/ or paths to message folders. "
-            "Default: every folder under templates/ that holds a message.yaml.",
+            help="Messages: folder names under templates/ or paths to message folders  "
+            "[default: every folder under templates/ that holds a message.yaml].",
             show_default=False,
         ),
     ] = None,
@@ -47,23 +47,24 @@ def lint_command(
         str | None,
         typer.Option(
             "--audience",
-            help="Render every message for this audience (a name under audiences/ or a "
-            "path). Default: each message's own 'audience:'.",
+            help="Render every message for this audience, a name under audiences/ or a "
+            "path  [default: each message's own 'audience:'].",
         ),
     ] = None,
     output_format: Annotated[
         LintFormat,
         typer.Option(
             "--format",
-            help="text: 'file:line: severity check: message'. json: a list of findings. "
-            "github: workflow annotations (::error file=...,line=...::...).",
+            help="text: 'file:line: severity check: message', then each message's SMS "
+            "parts. json: an object with the findings, and per message its users and SMS "
+            "parts. github: workflow annotations (::error file=...,line=...::...).",
         ),
     ] = LintFormat.text,
     strict: Annotated[
         bool, typer.Option("--strict", help="Fail on warnings too, not only on errors.")
     ] = False,
     list_checks: Annotated[
-        bool, typer.Option("--list-checks", help="List every check with its severity; exit.")
+        bool, typer.Option("--list-checks", help="List every check with its severity, and exit.")
     ] = False,
     root: RootOpt = Path(),
     var: VarOpt = None,
@@ -76,8 +77,10 @@ def lint_command(
     Renders every user of the audience and reports Jinja errors, undefined values
     and the users they fail for, undeclared or unused substitutions, leftover
     {{ }} placeholders, unknown fields, hidden bodies, missing URLs, bad
-    RawContent, SMS parts and encoding, push payload sizes, missing translations
-    and templated TraceIds. See every check with --list-checks.
+    RawContent, SMS parts and encoding (and the message's own characters that
+    force UCS-2), push payload sizes, missing translations, locales CLDR does
+    not know and templated TraceIds. See every check with --list-checks. Prints
+    the SMS parts each message costs the audience, by encoding.
 
     Exit status: 0 without errors; 1 with errors, or with warnings and --strict;
     2 when a message or the audience given does not exist. In message.yaml,
@@ -98,8 +101,13 @@ def lint_command(
         shard=local_shard(shard),
     )
     if output_format is LintFormat.json:
-        findings = [finding.to_json() for finding in report.findings]
-        typer.echo(json.dumps(findings, ensure_ascii=False, indent=2))
+        document = {
+            "findings": [finding.to_json() for finding in report.findings],
+            "messages": [message.to_json() for message in report.messages],
+            "errors": report.errors,
+            "warnings": report.warnings,
+        }
+        typer.echo(json.dumps(document, ensure_ascii=False, indent=2))
         typer.echo(_summary(report, strict), err=True)
     elif output_format is LintFormat.github:
         for finding in report.findings:
@@ -125,7 +133,9 @@ def _summary(report: LintReport, strict: bool) -> str:
     text += f", {ignored} ignored by lint: ignore)" if ignored else ")"
     if strict and report.warnings and not report.errors:
         text += "; --strict: warnings fail"
-    return text
+    # What each message's SMS costs, by encoding: "order_shipped: SMS: 37 parts for ...".
+    costs = [f"{m.name}: {m.sms.describe()}" for m in report.messages if m.sms is not None]
+    return "\n".join([*costs, text])
 
 
 def _plural(count: int, word: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -25,19 +26,72 @@ AudienceArg = Annotated[
 AppIdOpt = Annotated[
     str,
     typer.Option(
-        "--app-id", envvar="PIPELINE_APP_ID", help="The Pinpoint application (project) id."
+        "--app-id",
+        envvar="PIPELINE_APP_ID",
+        metavar="ID",
+        help="The Pinpoint application (project) id.",
     ),
 ]
 RootOpt = Annotated[
-    Path, typer.Option("--root", help="The project root (holds templates/ and audiences/).")
+    Path,
+    typer.Option(
+        "--root", metavar="DIR", help="The project root, which holds templates/ and audiences/."
+    ),
 ]
 VarOpt = Annotated[
     list[str] | None,
-    typer.Option("--var", help="Override a message variable: KEY=VALUE (repeatable)."),
+    typer.Option("--var", metavar="KEY=VALUE", help="Override a message variable (repeatable)."),
+]
+
+
+class Api(StrEnum):
+    """The send API: its values are ``pipeline.api.APIS`` (not imported here: botocore)."""
+
+    send_users_messages = "send-users-messages"
+    send_messages = "send-messages"
+
+
+ApiOpt = Annotated[
+    Api,
+    typer.Option(
+        "--api",
+        help="send-users-messages: to user ids, through their Pinpoint endpoints. "
+        "send-messages: to the addresses the audience lists (addresses: in each user).",
+    ),
 ]
 NowOpt = Annotated[
     str | None,
-    typer.Option("--now", help="The clock for the whole run, ISO 8601 (default: now, UTC)."),
+    typer.Option(
+        "--now",
+        metavar="TIME",
+        help="The clock for the whole run, in ISO 8601  [default: the current time, UTC].",
+    ),
+]
+
+
+class OutputFormat(StrEnum):
+    """Output formats of ``runs`` and ``report``."""
+
+    text = "text"
+    json = "json"
+
+
+JournalOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--journal",
+        metavar="FILE",
+        help="The journal file  [default: .pipeline/journal.sqlite under --root].",
+    ),
+]
+FormatOpt = Annotated[OutputFormat, typer.Option("--format", help="text (a table) or json.")]
+
+DebugOpt = Annotated[
+    bool,
+    typer.Option(
+        "--debug",
+        help="Log botocore's requests and answers to stderr, credentials and signatures redacted.",
+    ),
 ]
 
 
@@ -46,8 +100,9 @@ WorkersOpt = Annotated[
     typer.Option(
         "--workers",
         min=1,
-        help="Processes that render the audience, in chunks [default: the usable cores]. "
-        "The output is the same for any number.",
+        metavar="N",
+        help="Processes that render the audience in chunks, the output the same for any "
+        "number  [default: the usable cores].",
         show_default=False,
     ),
 ]
@@ -55,9 +110,10 @@ ShardOpt = Annotated[
     str | None,
     typer.Option(
         "--shard",
-        help="Only shard I of N (e.g. 2/3): the users whose id hashes to it, the same on "
-        "every machine. Default: from an array job's JOB_COMPLETION_INDEX, "
-        "AWS_BATCH_JOB_ARRAY_INDEX/_SIZE or CLOUD_RUN_TASK_INDEX/_COUNT.",
+        metavar="I/N",
+        help="Only shard I of N (e.g. 2/3), the users whose id hashes to it on every machine  "
+        "[default: from an array job's JOB_COMPLETION_INDEX, AWS_BATCH_JOB_ARRAY_INDEX/_SIZE "
+        "or CLOUD_RUN_TASK_INDEX/_COUNT].",
         show_default=False,
     ),
 ]
@@ -66,6 +122,7 @@ ShardsOpt = Annotated[
     typer.Option(
         "--shards",
         min=1,
+        metavar="N",
         help="The number of shards, where the array job does not say it "
         "(a Kubernetes Indexed Job's completions, with JOB_COMPLETION_INDEX).",
         show_default=False,
@@ -75,7 +132,9 @@ ShardsOpt = Annotated[
 LocalShardOpt = Annotated[
     str | None,
     typer.Option(
-        "--shard", help="Only shard I of N (e.g. 2/3), as render and send split an audience."
+        "--shard",
+        metavar="I/N",
+        help="Only shard I of N (e.g. 2/3), as render and send split an audience.",
     ),
 ]
 

@@ -9,6 +9,8 @@ from typing import Annotated
 import typer
 
 from pipeline.cli.options import (
+    Api,
+    ApiOpt,
     AppIdOpt,
     AudienceArg,
     MessageArg,
@@ -36,11 +38,14 @@ def render_command(
     app_id: AppIdOpt,
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="Write to this file (atomically) instead of stdout."),
+        typer.Option(
+            "-o", metavar="FILE", help="Write to this file (atomically) instead of stdout."
+        ),
     ] = None,
     root: RootOpt = Path(),
     var: VarOpt = None,
     now: NowOpt = None,
+    api: ApiOpt = Api.send_users_messages,
     workers: WorkersOpt = None,
     shard: ShardOpt = None,
     shards: ShardsOpt = None,
@@ -48,7 +53,8 @@ def render_command(
     """Render MESSAGE for every user of AUDIENCE into API requests.
 
     One request per line, each the exact input of
-    `aws pinpoint send-users-messages --cli-input-json`. No network, no credentials.
+    `aws pinpoint send-users-messages --cli-input-json` (with --api send-messages,
+    of `aws pinpoint send-messages --cli-input-json`). No network, no credentials.
     """
     requests = render_lines(
         message,
@@ -57,12 +63,21 @@ def render_command(
         root=root,
         variables=parse_vars(var),
         now=parse_now(now),
+        api=api.value,
         workers=workers,
         shard=read_shard(shard, shards),
     )
     summary = write_requests(requests, output)
     if output is not None:
+        recipients = (
+            f"{summary.addresses} addresses of {summary.users} users"
+            if api is Api.send_messages
+            else f"{summary.users} users"
+        )
+        print(f"Wrote {summary.requests} requests for {recipients} to {output}", file=sys.stderr)
+    if summary.unaddressed:
         print(
-            f"Wrote {summary.requests} requests for {summary.users} users to {output}",
+            f"Note: {summary.unaddressed} users have no addresses and are in no request; "
+            "`pipeline send --api send-messages` reports them as PERMANENT_FAILURE",
             file=sys.stderr,
         )

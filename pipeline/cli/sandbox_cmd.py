@@ -22,22 +22,26 @@ DEFAULT_STORE = Path(".pipeline/sandbox.sqlite")
 @commands.command("sandbox")
 def sandbox_command(
     port: Annotated[
-        int, typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1; 0 picks a free one.")
+        int,
+        typer.Option(
+            "--port", min=0, max=65535, help="The port on 127.0.0.1, or 0 for any free one."
+        ),
     ] = DEFAULT_PORT,
     endpoints: Annotated[
         Path | None,
         typer.Option(
             "--endpoints",
-            help="Endpoints file (YAML: users -> their endpoints; see the format in "
-            "pipeline/sandbox/endpoints.py). Default: one synthetic endpoint per user and "
-            "channel of each request.",
+            metavar="FILE",
+            help="A YAML file of users and their endpoints, as in the README  [default: one "
+            "synthetic endpoint per user and channel of each request].",
         ),
     ] = None,
     store: Annotated[
         Path,
         typer.Option(
             "--store",
-            help="SQLite file recording every delivery (kept across runs; table 'deliveries').",
+            metavar="FILE",
+            help="The SQLite file that records every delivery in its table 'deliveries'.",
         ),
     ] = DEFAULT_STORE,
     in_memory: Annotated[

@@ -1,10 +1,10 @@
-"""``pipeline send``, ``pipeline runs`` and ``pipeline report``: sending and its journal."""
+"""``pipeline send`` and ``pipeline report``: sending, and how a run went."""
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
+from contextlib import nullcontext
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -13,10 +13,16 @@ import typer
 
 from pipeline.cli.merge_view import print_merged
 from pipeline.cli.options import (
+    Api,
+    ApiOpt,
     AppIdOpt,
     AudienceArg,
+    DebugOpt,
+    FormatOpt,
+    JournalOpt,
     MessageArg,
     NowOpt,
+    OutputFormat,
     RootOpt,
     ShardOpt,
     ShardsOpt,
@@ -27,24 +33,20 @@ from pipeline.cli.options import (
     read_shard,
 )
 from pipeline.cli.send_progress import LineMonitor, RichMonitor
+from pipeline.cli.tables import table
 from pipeline.errors import InputError, RunStopped
 from pipeline.render.output import write_requests
 from pipeline.render.parallel import render_lines
 from pipeline.send.client import DEFAULT_CONCURRENCY, DEFAULT_MAX_ATTEMPTS
+from pipeline.send.journal import TEST_PURPOSE
 from pipeline.send.options import RunChoice, SendOptions, Target
 from pipeline.send.results import Summary
 from pipeline.send.retry import DEFAULT_DELIVERY_ATTEMPTS
-from pipeline.send.runs import journal_path, list_runs, report_run, send_message
+from pipeline.send.runs import journal_path, report_run, send_message
+from pipeline.send.wirelog import wire_log
 
 # Commands of this module; pipeline.cli loads it when one of them is invoked.
 commands = typer.Typer(pretty_exceptions_show_locals=False, add_completion=False)
-
-
-class Format(StrEnum):
-    """Output formats of ``runs`` and ``report``."""
-
-    text = "text"
-    json = "json"
 
 
 class OnLostAnswer(StrEnum):
@@ -54,24 +56,34 @@ class OnLostAnswer(StrEnum):
     resend = "resend"
 
 
-JournalOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--journal", help="The journal file [default: .pipeline/journal.sqlite under --root]."
-    ),
-]
-FormatOpt = Annotated[Format, typer.Option("--format", help="text or json.")]
-
-
 @commands.command("send")
 def send_command(
     message: MessageArg,
     audience: AudienceArg,
     app_id: AppIdOpt,
-    region: Annotated[str | None, typer.Option("--region", help="The AWS Region.")] = None,
-    profile: Annotated[str | None, typer.Option("--profile", help="An AWS profile.")] = None,
+    region: Annotated[
+        str | None,
+        typer.Option(
+            "--region",
+            help="The AWS Region  [default: AWS_REGION, else AWS_DEFAULT_REGION, else the "
+            "profile's].",
+        ),
+    ] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            "--profile",
+            help="A profile of the AWS config files  [default: AWS_PROFILE, else 'default'].",
+        ),
+    ] = None,
     endpoint_url: Annotated[
-        str | None, typer.Option("--endpoint-url", help="Send to this URL instead of AWS.")
+        str | None,
+        typer.Option(
+            "--endpoint-url",
+            metavar="URL",
+            help="Send to this URL instead of AWS  [default: AWS_ENDPOINT_URL_PINPOINT, else "
+            "AWS_ENDPOINT_URL, else the Region's].",
+        ),
     ] = None,
     sandbox: Annotated[
         bool,
@@ -79,10 +91,13 @@ def send_command(
     ] = False,
     sandbox_endpoints: Annotated[
         Path | None,
-        typer.Option("--sandbox-endpoints", help="The embedded sandbox's endpoints file."),
+        typer.Option(
+            "--sandbox-endpoints", metavar="FILE", help="The embedded sandbox's endpoints file."
+        ),
     ] = None,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Print the requests (as `render` does); send nothing.")
+        bool,
+        typer.Option("--dry-run", help="Print the requests as `render` does, and send nothing."),
     ] = False,
     concurrency: Annotated[
         int, typer.Option("--concurrency", min=1, max=512, help="Requests in flight at once.")
@@ -101,8 +116,8 @@ def send_command(
         OnLostAnswer,
         typer.Option(
             "--on-lost-answer",
-            help="A call sent but never answered: 'unknown' reports its users (never sent "
-            "twice unasked); 'resend' sends it again and may deliver twice.",
+            help="For a call sent but never answered, 'unknown' reports its users and "
+            "'resend' sends it again, which may deliver twice.",
         ),
     ] = OnLostAnswer.unknown,
     delivery_attempts: Annotated[
@@ -110,12 +125,15 @@ def send_command(
         typer.Option(
             "--delivery-attempts",
             min=1,
-            help="Sends per endpoint for THROTTLED, TEMPORARY_FAILURE, UNKNOWN_FAILURE, TIMEOUT.",
+            help="Sends per endpoint for THROTTLED, TEMPORARY_FAILURE, UNKNOWN_FAILURE and "
+            "TIMEOUT results.",
         ),
     ] = DEFAULT_DELIVERY_ATTEMPTS,
     results: Annotated[
         Path | None,
-        typer.Option("--results", help="Write one JSON line per user and endpoint here."),
+        typer.Option(
+            "--results", metavar="FILE", help="Write one JSON line per user and endpoint here."
+        ),
     ] = None,
     journal: JournalOpt = None,
     resume: Annotated[
@@ -124,12 +142,14 @@ def send_command(
     resend_unknown: Annotated[
         bool,
         typer.Option(
-            "--resend-unknown", help="With --resume: send again requests of unknown fate."
+            "--resend-unknown", help="With --resume, send again the requests of unknown fate."
         ),
     ] = False,
     accept_unknown: Annotated[
         bool,
-        typer.Option("--accept-unknown", help="With --resume: settle them as unknown, unsent."),
+        typer.Option(
+            "--accept-unknown", help="With --resume, settle those requests as unknown, unsent."
+        ),
     ] = False,
     force: Annotated[
         bool, typer.Option("--force", help="Send even if an earlier run sent the same content.")
@@ -137,6 +157,8 @@ def send_command(
     root: RootOpt = Path(),
     var: VarOpt = None,
     now: NowOpt = None,
+    debug: DebugOpt = False,
+    api: ApiOpt = Api.send_users_messages,
     workers: WorkersOpt = None,
     shard: ShardOpt = None,
     shards: ShardsOpt = None,
@@ -155,6 +177,7 @@ def send_command(
         max_attempts,
         delivery_attempts,
         resend_lost_answers=on_lost_answer is OnLostAnswer.resend,
+        api=api.value,
         workers=workers,
     )
     part = read_shard(shard, shards, announce=dry_run)  # a send says it with its journal
@@ -167,14 +190,16 @@ def send_command(
             root=root,
             variables=variables,
             now=clock,
+            api=api.value,
             workers=workers,
             shard=part,
         )
         write_requests(rendered, None)
         return
-    monitor = RichMonitor() if sys.stderr.isatty() else LineMonitor()
+    # A bar redrawn between log lines would garble both: with --debug, plain lines.
+    monitor = RichMonitor() if sys.stderr.isatty() and not debug else LineMonitor()
     try:
-        with monitor:
+        with wire_log() if debug else nullcontext(), monitor:
             summary = send_message(
                 message,
                 audience,
@@ -204,57 +229,24 @@ def send_command(
     raise typer.Exit(summary.exit_code)
 
 
-@commands.command("runs")
-def runs_command(
-    journal: JournalOpt = None, root: RootOpt = Path(), output: FormatOpt = Format.text
-) -> None:
-    """List the runs of the journal, newest first."""
-    overviews = list_runs(journal_path(root, journal))
-    if output is Format.json:
-        typer.echo(
-            json.dumps(
-                [
-                    {**o.run.as_json(), "status": o.status, "users_by_state": o.progress.users}
-                    for o in overviews
-                ],
-                indent=2,
-            )
-        )
-        return
-    header = ("run", "started", "status", "message", "audience", "app", "target", "users", "sent")
-    rows = [
-        (
-            str(o.run.id),
-            o.run.created_at,
-            o.status,
-            o.run.message,
-            o.run.audience,
-            o.run.application_id,
-            o.run.target,
-            str(o.run.users),
-            str(o.progress.users["answered"] + o.progress.users["accepted"]),
-        )
-        for o in overviews
-    ]
-    typer.echo(_table(header, rows) if rows else "No runs yet.")
-
-
 @commands.command("report")
 def report_command(
     run: Annotated[str, typer.Argument(help="A run id, or 'latest'.")] = "latest",
     journal: JournalOpt = None,
     root: RootOpt = Path(),
     results: Annotated[
-        Path | None, typer.Option("--results", help="Write the per-endpoint results file here.")
+        Path | None,
+        typer.Option("--results", metavar="FILE", help="Write the per-endpoint results file here."),
     ] = None,
-    output: FormatOpt = Format.text,
+    output: FormatOpt = OutputFormat.text,
     merge: Annotated[
         list[Path] | None,
         typer.Option(
             "--merge",
-            help="Merge the shards of a sharded send instead: their journals, their "
-            "--results files, or folders of them (repeatable). Names missing and "
-            "unfinished shards; exit 3 if any.",
+            metavar="PATH",
+            help="Merge the shards of a sharded send instead (their journals, --results "
+            "files or folders of them; repeatable), naming missing and unfinished shards, "
+            "exit 3 if any.",
         ),
     ] = None,
 ) -> None:
@@ -267,12 +259,12 @@ def report_command(
     if merge:
         if run != "latest" or journal is not None or results is not None:
             raise InputError("--merge reports every shard: it takes no RUN, --journal or --results")
-        raise typer.Exit(print_merged(merge, as_json=output is Format.json))
+        raise typer.Exit(print_merged(merge, as_json=output is OutputFormat.json))
     if run != "latest" and not run.isdigit():
         raise InputError(f"run {run!r} is not a run id", fix="give a number from `pipeline runs`")
     run_id = None if run == "latest" else int(run)
     summary = report_run(journal_path(root, journal), run_id, results=results)
-    if output is Format.json:
+    if output is OutputFormat.json:
         typer.echo(json.dumps(summary.as_json(), indent=2))
     else:
         typer.echo(format_summary(summary, note=True))
@@ -281,9 +273,14 @@ def report_command(
 def format_summary(summary: Summary, *, note: bool = False) -> str:
     """The end-of-run table by delivery status, the unknowns, and (``note``) why it stopped."""
     run = summary.run
+    if run.purpose == TEST_PURPOSE:
+        heading = f"Test run {run.id} ({run.status}): {run.message} as {run.users} users of"
+    else:
+        heading = f"Run {run.id} ({run.status}): {run.message} to"
     lines = [
-        f"Run {run.id} ({run.status}): {run.message} to {run.audience}, application "
-        f"{run.application_id}, {run.users} users, via {run.target}"
+        f"{heading} {run.audience}, application {run.application_id}"
+        + ("" if run.purpose == TEST_PURPOSE else f", {run.users} users")
+        + f", via {run.target}"
     ]
     rows = [
         (status, f"{summary.endpoints[status]:,}", f"{summary.users[status]:,}")
@@ -293,7 +290,8 @@ def format_summary(summary: Summary, *, note: bool = False) -> str:
         rows.append(("UNKNOWN (in flight)", "?", f"{len(summary.unknown_users):,}"))
     if summary.not_sent:
         rows.append(("NOT_SENT", "-", f"{summary.not_sent:,}"))
-    lines.append(_table(("status", "endpoints", "users"), rows) if rows else "Nothing answered.")
+    column = "addresses" if run.api == Api.send_messages.value else "endpoints"
+    lines.append(table(("status", column, "users"), rows) if rows else "Nothing answered.")
     if summary.unknown:
         lines.append(
             f"unknown: {len(summary.unknown_users):,} users in {len(summary.unknown):,} "
@@ -301,12 +299,8 @@ def format_summary(summary: Summary, *, note: bool = False) -> str:
         )
     if note and run.error:
         lines.append(f"note: {run.error}")
+    if summary.pruned_at:
+        lines.append(
+            f"note: per-endpoint results were pruned on {summary.pruned_at}; the totals remain"
+        )
     return "\n".join(lines)
-
-
-def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> str:
-    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
-    return "\n".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        for row in (header, *rows)
-    )

@@ -22,7 +22,7 @@ def serve_command(
     messages: Annotated[
         list[str] | None,
         typer.Argument(
-            help="Messages to preview (names under templates/ or paths); default: every message.",
+            help="Messages to preview, names under templates/ or paths  [default: every message].",
             show_default=False,
         ),
     ] = None,
@@ -30,21 +30,25 @@ def serve_command(
         str | None,
         typer.Option(
             "--audience",
-            help="Preview every message for this audience; default: each "
-            "message's own 'audience:'.",
+            help="Preview every message for this audience  [default: each message's own "
+            "'audience:'].",
         ),
     ] = None,
     port: Annotated[
         int,
-        typer.Option("--port", min=0, max=65535, help="The port on 127.0.0.1 (0: any free one)."),
+        typer.Option(
+            "--port", min=0, max=65535, help="The port on 127.0.0.1, or 0 for any free one."
+        ),
     ] = DEFAULT_PORT,
     user: Annotated[
         list[str] | None,
-        typer.Option("--user", help="Show this user too, besides the first of each locale."),
+        typer.Option(
+            "--user", metavar="ID", help="Show this user too, besides the first of each locale."
+        ),
     ] = None,
     channel: Annotated[
         list[str] | None,
-        typer.Option("--channel", help="Show only this channel (repeatable)."),
+        typer.Option("--channel", metavar="CHANNEL", help="Show only this channel (repeatable)."),
     ] = None,
     root: RootOpt = Path(),
     var: VarOpt = None,

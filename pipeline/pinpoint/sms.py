@@ -1,10 +1,12 @@
-"""SMS encoding analysis per GSM 03.38: encoding, length in units, and parts billed."""
+"""SMS encoding per GSM 03.38: encoding, length in units, parts billed, GSM-7 replacements."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Final, Literal
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal
 
 Encoding = Literal["GSM-7", "UCS-2"]
 
@@ -110,6 +112,12 @@ def analyze_sms(text: str) -> SmsAnalysis:
     return SmsAnalysis(encoding, characters, units, parts, ucs2)
 
 
+def outside_gsm7(text: str) -> Iterator[tuple[int, str]]:
+    """The index and character of every character of ``text`` that GSM-7 cannot write."""
+    for match in _NOT_GSM7.finditer(text):
+        yield match.start(), match.group()
+
+
 def _count_parts(units: int, double_starts: list[int], size: int) -> int:
     """Parts of ``size`` units needed when two-unit characters may not straddle a boundary.
 
@@ -148,3 +156,108 @@ def split_sms(text: str) -> tuple[str, ...]:
         used += cost
     parts.append(text[start:])
     return tuple(parts)
+
+
+# What a character outside GSM-7 is written as to keep a text in GSM-7: typographic quotes,
+# dashes and spaces that word processors put in copy, then, for accented letters, the
+# letter without its accent (see ``gsm7_replacement``). "" means: leave it out.
+GSM7_REPLACEMENTS: Final = {
+    **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032\u00b4\u0060\u2039\u203a", "'"),
+    **dict.fromkeys("\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb", '"'),
+    **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2022", "-"),
+    **dict.fromkeys("\t\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008", " "),
+    **dict.fromkeys("\u2009\u200a\u202f\u205f\u3000", " "),
+    **dict.fromkeys("\u00ad\u200b\u200c\u200d\u2060\ufeff", ""),
+    "\u2026": "...",
+    "\u2122": "TM",
+    "\u00a9": "(c)",
+    "\u00ae": "(R)",
+    "\u0142": "l",
+    "\u0141": "L",
+    "\u0111": "d",
+    "\u0110": "D",
+    "\u0153": "oe",
+    "\u0152": "OE",
+}
+_GSM7: Final = GSM7_BASIC | GSM7_EXTENSION
+
+
+def gsm7_replacement(character: str) -> str | None:
+    """What to write instead of a character outside GSM-7, or None if nothing fits.
+
+    Typographic punctuation and spaces have a plain equivalent (’ -> ', — -> -, … -> ...,
+    a no-break space -> a space); an accented letter the alphabet lacks becomes the letter
+    without its accent (á -> a). Emoji and letters of other scripts have none.
+    """
+    if character in _GSM7:
+        return character
+    known = GSM7_REPLACEMENTS.get(character)
+    if known is not None:
+        return known
+    base = unicodedata.normalize("NFD", character)[:1]
+    if base != character and base in _GSM7 and base.isalpha():
+        return base
+    return None
+
+
+def character_name(character: str) -> str:
+    """A character as findings and previews show it: ``’ U+2019``, or its name if unseen."""
+    code = f"U+{ord(character):04X}"
+    if character.isprintable() and not character.isspace():
+        return f"{character} {code}"
+    return f"{code} {unicodedata.name(character, 'control character').lower()}"
+
+
+@dataclass(slots=True)
+class SmsTotals:
+    """The SMS parts an audience is billed, by encoding (one SMS per user counted)."""
+
+    users: dict[Encoding, int] = field(default_factory=lambda: {"GSM-7": 0, "UCS-2": 0})
+    parts: dict[Encoding, int] = field(default_factory=lambda: {"GSM-7": 0, "UCS-2": 0})
+
+    def add(self, sms: SmsAnalysis) -> None:
+        """Count one user's SMS."""
+        self.users[sms.encoding] += 1
+        self.parts[sms.encoding] += sms.parts
+
+    def merge(self, other: SmsTotals) -> None:
+        """Add the totals counted by another (a later chunk of the audience)."""
+        for encoding, users in other.users.items():
+            self.users[encoding] += users
+            self.parts[encoding] += other.parts[encoding]
+
+    @property
+    def total_users(self) -> int:
+        """Users who get an SMS."""
+        return sum(self.users.values())
+
+    @property
+    def total_parts(self) -> int:
+        """Parts billed for all of them."""
+        return sum(self.parts.values())
+
+    def describe(self) -> str:
+        """One line: ``SMS: 35 parts for 24 users (GSM-7: 13 users, 13 parts; UCS-2: ...)``."""
+        each = "; ".join(
+            f"{encoding}: {_count(self.users[encoding], 'user')}, "
+            f"{_count(self.parts[encoding], 'part')}"
+            for encoding in ("GSM-7", "UCS-2")
+            if self.users[encoding]
+        )
+        total = f"{_count(self.total_parts, 'part')} for {_count(self.total_users, 'user')}"
+        return f"SMS: {total} ({each})" if each else f"SMS: {total}"
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON values: totals, then users and parts by encoding."""
+        return {
+            "users": self.total_users,
+            "parts": self.total_parts,
+            "by_encoding": {
+                encoding: {"users": self.users[encoding], "parts": self.parts[encoding]}
+                for encoding in ("GSM-7", "UCS-2")
+            },
+        }
+
+
+def _count(number: int, word: str) -> str:
+    return f"{number:,} {word}" + ("" if number == 1 else "s")

@@ -12,28 +12,45 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from pipeline.api import ApiRequest, EncodedRequest, encoded
-from pipeline.errors import InputError
+from pipeline.api import EncodedRequest, encode_request, encoded_bytes, request_bytes
+from pipeline.errors import InputError, StorageError
+from pipeline.render.address_batch import AddressedRequest, Rendered, Unaddressed
 
 
 @dataclass(frozen=True, slots=True)
 class WriteSummary:
-    """What was written: requests, users, and the SHA-256 of the bytes."""
+    """What was written: requests, users, and the SHA-256 of the bytes.
+
+    With SendMessages: ``addresses`` in the requests, and the ``unaddressed`` users, who
+    have no address and so are in no request (``users`` counts the others).
+    """
 
     requests: int
     users: int
     sha256: str
+    addresses: int = 0
+    unaddressed: int = 0
 
 
 def write_requests(
-    requests: Iterable[ApiRequest | EncodedRequest], target: Path | None
+    requests: Iterable[Rendered | EncodedRequest], target: Path | None
 ) -> WriteSummary:
     """Write one request per line to ``target`` (stdout if None), atomically.
 
     The lines go to a temporary file first; only when every request has rendered and
     validated is it renamed over ``target`` (or copied to stdout), so a failed render
     leaves no partial output behind.
+
+    Raises:
+        StorageError: The output cannot be written (a full disk, a read-only folder).
     """
+    try:
+        return _write(requests, target)
+    except OSError as exc:
+        raise StorageError.of(exc, "write the output", target) from exc
+
+
+def _write(requests: Iterable[Rendered | EncodedRequest], target: Path | None) -> WriteSummary:
     if target is not None and target.exists() and not target.is_file():
         # A device or a pipe (-o /dev/stdout, /dev/null, a FIFO) cannot be replaced by a
         # rename, which would swap the device node for a regular file: stream into it.
@@ -57,23 +74,42 @@ def write_requests(
     return summary
 
 
-def _render_all(
-    requests: Iterable[ApiRequest | EncodedRequest],
-) -> list[ApiRequest | EncodedRequest]:
-    """Every request, rendered before any is written: a stream cannot be taken back."""
-    return list(requests)
+def _render_all(requests: Iterable[Rendered | EncodedRequest]) -> list[Rendered | EncodedRequest]:
+    """Every request, rendered and encodable before any is written (no taking a stream back)."""
+    rendered = list(requests)
+    for item in rendered:
+        if isinstance(item, AddressedRequest):
+            request_bytes(item.request)
+        elif isinstance(item, EncodedRequest):
+            encoded_bytes(item)
+        elif not isinstance(item, Unaddressed):
+            request_bytes(item)
+    return rendered
 
 
-def _write_lines(
-    requests: Iterable[ApiRequest | EncodedRequest], stream: IO[str]
-) -> WriteSummary:
+def _write_lines(requests: Iterable[Rendered | EncodedRequest], stream: IO[str]) -> WriteSummary:
     digest = hashlib.sha256()
-    count = users = 0
-    for request in requests:
-        text = encoded(request)
-        line = text.text + "\n"
-        digest.update(line.encode())
+    count = users = addresses = unaddressed = 0
+    for item in requests:
+        if isinstance(item, Unaddressed):
+            unaddressed += len(item.user_ids)
+            continue
+        if isinstance(item, EncodedRequest):
+            line = item.text + "\n"
+            digest.update(line.encode())
+            stream.write(line)
+            count += 1
+            users += item.users
+            continue
+        if isinstance(item, AddressedRequest):
+            line = encode_request(item.request) + "\n"
+            addresses += len(item.owners)
+            users += len(set(item.owners.values()))
+        else:
+            line = encode_request(item) + "\n"
+            users += len(item["SendUsersMessageRequest"]["Users"])
+        sent = item.request if isinstance(item, AddressedRequest) else item
+        digest.update(request_bytes(sent, line))
         stream.write(line)
         count += 1
-        users += text.users
-    return WriteSummary(count, users, digest.hexdigest())
+    return WriteSummary(count, users, digest.hexdigest(), addresses, unaddressed)

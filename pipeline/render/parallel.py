@@ -21,12 +21,19 @@ from datetime import datetime
 from itertools import chain, islice
 from pathlib import Path
 
-from pipeline.api import EncodedRequest, encoded
+from pipeline.api import APIS, MESSAGES_API, USERS_API, EncodedRequest, encoded
 from pipeline.audience import Audience, no_users_error
 from pipeline.chunks import Chunk, IdsAcrossChunks, split_audience
+from pipeline.errors import InputError
+from pipeline.render.address_batch import AddressBatcher, Rendered
 from pipeline.render.batch import RequestBatcher
 from pipeline.render.fragments import ChunkRenderer
-from pipeline.render.renderer import MessageRenderer, batch_requests, open_render
+from pipeline.render.renderer import (
+    MessageRenderer,
+    address_requests,
+    batch_requests,
+    open_render,
+)
 from pipeline.render.stitch import RequestStitcher
 from pipeline.shard import Shard
 from pipeline.workers import ordered_map, usable_cores
@@ -42,7 +49,8 @@ def render_lines(
     now: datetime | None = None,
     workers: int | None = None,
     shard: Shard | None = None,
-) -> Iterator[EncodedRequest]:
+    api: str = USERS_API,
+) -> Iterator[EncodedRequest | Rendered]:
     """Render a message for an audience into requests as JSON text, on several processes.
 
     Takes what ``render_requests`` takes, plus:
@@ -57,10 +65,16 @@ def render_lines(
         workers: processes to render in (default: the usable cores); an audience of one
             chunk is rendered in this process.
         shard: render only the users of this shard.
+        api: ``send-users-messages`` (the default) or ``send-messages``; a SendMessages
+            render (addresses, not user ids) is done in this process, whatever ``workers``.
     """
+    if api not in APIS:
+        raise InputError(f"unknown API {api!r}", fix=f"use one of {', '.join(APIS)}")
     renderer, opened = open_render(
         message, audience, app_id=app_id, root=root, variables=variables, now=now
     )
+    if api == MESSAGES_API:
+        return address_requests(renderer, opened.users(shard), AddressBatcher(app_id))
     workers = usable_cores() if workers is None else workers
     chunks = split_audience(opened)
     first = list(islice(chunks, 2)) if workers > 1 else []

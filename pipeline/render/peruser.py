@@ -1,29 +1,60 @@
-"""Per-user fields: every template string of ``PerUser`` compiled into one Jinja call.
+"""Per-user fields: every template string of ``PerUser`` rendered once per user, lean.
 
-The per-user hot path is one Jinja call per user: every per-user field (overrides,
-substitutions, context, raw content) is compiled into one template whose outputs are
-separated by a control character, rendered against a scope dict that is reused rather
-than copied, then split and assembled by a builder generated once per message.
+Every field renders exactly as it would alone, as its own template: an inline field's
+final newline is dropped as a template file's is, and a ``{% block %}``, a top-level
+``{% set %}`` or a macro belongs to its field only. How the fields are called is the
+optimisation, and nobody can observe it:
+
+- Fields that only output text and expressions (no assignment, block, macro, import or
+  extends anywhere in them) are also compiled joined into one template, their outputs
+  separated by NUL, and rendered in one Jinja call. Such a field reads nothing another
+  field could set, and NUL is neither whitespace (so ``-}}`` cannot strip it) nor YAML
+  text; their final newlines are dropped before joining, as Jinja drops a template's.
+  When an output contains NUL itself (a template wrote one), the split gives not one part per
+  field, and that user's fields are rendered one by one instead.
+- Every other field is rendered alone through its own template.
+
+Each template keeps one Jinja Context for every user, whose parent is a scope dict that
+is reused rather than copied; a builder generated once per message assembles the rendered
+texts into the user's configuration.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from typing import Any
+import re
+from collections.abc import Callable, Iterator
+from typing import Any, Final
 
 import jinja2
+from jinja2 import nodes
+from jinja2.runtime import Context
 
 from pipeline.api import EndpointSendConfiguration
 from pipeline.audience import User
 from pipeline.errors import TemplateError
 from pipeline.message import Message
 from pipeline.render.templating import PipelineEnvironment, template_error
+from pipeline.unsendable import describe, find_unsendable
 from pipeline.yamlfile import YamlPath
 
-# Separates the per-user fields in the one rendered string; a user whose data contains it
-# is rendered field by field instead, so it can never shift a value into the wrong field.
-FIELD_SEPARATOR = "\x1f"
+# Separates the outputs of the joined fields in the one rendered string.
+FIELD_SEPARATOR: Final = "\x00"
+# What makes a field depend on, or change, what other fields see: not joined.
+_SEPARATE: Final = (
+    nodes.Assign,
+    nodes.AssignBlock,
+    nodes.Block,
+    nodes.CallBlock,
+    nodes.Extends,
+    nodes.FromImport,
+    nodes.Import,
+    nodes.Macro,
+)
+_FINAL_NEWLINE: Final = re.compile(r"(?:\r\n|\r|\n)\Z")  # what Jinja's lexer drops
+
+# A template's root render function and the Context it reuses (None: a fresh one per user).
+_Call = tuple[Callable[[Context], Iterator[str]], Context | None, jinja2.Template]
 
 
 def compile_field(
@@ -45,7 +76,7 @@ def dotted(where: YamlPath) -> str:
 
 
 class PerUserTemplate:
-    """All per-user fields of a message compiled into one template and one builder."""
+    """The per-user fields of a message, compiled once, rendered per user in one pass."""
 
     def __init__(
         self, message: Message, environment: PipelineEnvironment, scope: dict[str, Any]
@@ -57,21 +88,37 @@ class PerUserTemplate:
             compile_field(message, environment, source, ("PerUser", *where))
             for where, source in self.fields
         ]
-        self.build = _builder(message.per_user, self.fields)
         self.raw_content = "RawContent" in message.per_user
-        # {% with %} keeps a {% set %} in one field from leaking into the next.
-        combined = FIELD_SEPARATOR.join(
-            "{% with %}" + source + "{% endwith %}" for _, source in self.fields
-        )
-        self.combined = (
-            compile_field(message, environment, combined, ("PerUser",))
-            if self.fields and "extends" not in combined
-            else None
-        )
-        # One Context for every user: its parent is ``scope`` itself, whose ``user`` entry
-        # is replaced per user. Creating a Context per call costs a third of the render.
+        self.concat = environment.concat
+        trees = [environment.parse(source) for _, source in self.fields]
+        joined = [i for i, tree in enumerate(trees) if next(tree.find_all(_SEPARATE), None) is None]
+        if len(joined) < 2:
+            joined = []
+        alone = [i for i in range(len(self.fields)) if i not in joined]
+        # Rendered texts come in this order: the joined fields, then the others.
+        self.order = joined + alone
+        self.joined = len(joined)
+        self.combined = None
+        if joined:
+            source = FIELD_SEPARATOR.join(_FINAL_NEWLINE.sub("", self.fields[i][1]) for i in joined)
+            self.combined = compile_field(message, environment, source, ("PerUser",))
+        # One Context per template for every user: its parent is ``scope`` itself, whose
+        # ``user`` entry is replaced per user. Creating a Context per call costs a third
+        # of the render. A field that extends another template gets a fresh one each
+        # time: Jinja appends the parent's blocks to the Context on every render.
+        self.calls: list[_Call] = [
+            (
+                self.templates[i].root_render_func,
+                None
+                if trees[i].find(nodes.Extends)
+                else self.templates[i].new_context(scope, shared=True),
+                self.templates[i],
+            )
+            for i in alone
+        ]
         self.context = self.combined.new_context(scope, shared=True) if self.combined else None
-        # JSON of a string is at most 6 bytes per character (\u001f) plus quotes; keys
+        self.build = _builder(message.per_user, [self.fields[i] for i in self.order])
+        # JSON of a string is at most 6 bytes per character (\u0000) plus quotes; keys
         # and punctuation are the size of the configuration with every field empty.
         empty = self.build([""] * len(self.fields))
         self.overhead = len(json.dumps(empty, ensure_ascii=False).encode()) + 8
@@ -80,30 +127,41 @@ class PerUserTemplate:
         """One user's configuration and an upper bound of its JSON size in bytes."""
         scope = self.scope
         scope["user"] = user.attributes
-        parts: list[str] | None = None
-        combined, context = self.combined, self.context
-        if combined is not None and context is not None:
-            if context.vars:
-                context.vars.clear()  # top-level assignments of the previous user
-                context.exported_vars.clear()
-            try:
-                text = combined.environment.concat(combined.root_render_func(context))
-                parts = text.split(FIELD_SEPARATOR)
-            except Exception:
-                parts = None  # rendered again field by field below, for a precise error
-            if parts is not None and len(parts) != len(self.fields):
-                parts = None
+        concat = self.concat
+        try:
+            parts = self._render_joined()
+            if parts is not None:
+                for render, context, template in self.calls:
+                    if context is None:
+                        context = template.new_context(scope, shared=True)
+                    elif context.vars:
+                        context.vars.clear()  # top-level assignments of the previous user
+                        context.exported_vars.clear()
+                    parts.append(concat(render(context)))
+        except Exception:
+            parts = None  # rendered again below, for the error's file and line
         if parts is None:
             parts = self._render_fields(user)
+        if not all(map(str.isascii, parts)):  # C calls in the common case: only non-ASCII fails
+            self._check_encodable(parts, user)
         configuration = self.build(parts)
         if self.raw_content:
             self._check_raw_content(configuration, user)
         size = sum(map(len, parts)) + len(user.id)
         return configuration, 6 * size + self.overhead
 
+    def _render_joined(self) -> list[str] | None:
+        """The joined fields' texts, or None when an output holds the separator."""
+        combined, context = self.combined, self.context
+        if combined is None or context is None:
+            return []
+        parts = self.concat(combined.root_render_func(context)).split(FIELD_SEPARATOR)
+        return parts if len(parts) == self.joined else None
+
     def _render_fields(self, user: User) -> list[str]:
         parts = []
-        for (where, _), template in zip(self.fields, self.templates, strict=True):
+        for index in self.order:
+            where, template = self.fields[index][0], self.templates[index]
             try:
                 parts.append(template.render(self.scope))
             except Exception as exc:
@@ -115,6 +173,24 @@ class PerUserTemplate:
                     user_id=user.id,
                 ) from exc
         return parts
+
+    def _check_encodable(self, parts: list[str], user: User) -> None:
+        """Refuse a lone surrogate (from ``%c``, a literal, a --var): it cannot be sent."""
+        try:
+            "".join(parts).encode()
+        except UnicodeEncodeError as exc:
+            what, fix = describe(exc.object[exc.start])
+            failing = next(i for i, part in enumerate(parts) if find_unsendable(part))
+            # Rendered texts come in ``self.order``: the joined fields, then the others.
+            where = ("PerUser", *self.fields[self.order[failing]][0])
+            raise TemplateError(
+                f"{what} in the rendered text",
+                path=self.message.path,
+                line=self.message.text_line_of(*where),
+                field=dotted(where),
+                user_id=user.id,
+                fix=fix,
+            ) from None
 
     def _check_raw_content(self, configuration: EndpointSendConfiguration, user: User) -> None:
         try:
@@ -128,6 +204,15 @@ class PerUserTemplate:
                 field="PerUser.RawContent",
                 user_id=user.id,
                 fix="RawContent must render to a JSON document; use the tojson filter for values",
+            ) from exc
+        except (ValueError, RecursionError) as exc:  # json reads what Python can hold
+            raise TemplateError(
+                "RawContent is JSON nested too deeply, or with a number too long, to read",
+                path=self.message.path,
+                line=self.message.line_of("PerUser", "RawContent"),
+                field="PerUser.RawContent",
+                user_id=user.id,
+                fix="keep RawContent's JSON shallow and its numbers under 4,300 digits",
             ) from exc
 
 

@@ -1,7 +1,10 @@
-"""Rendering: a message and an audience become validated SendUsersMessages requests.
+"""Rendering: a message and an audience become validated requests, for either send API.
 
 Users are grouped by locale; each locale's envelope (MessageConfiguration, Context,
-TraceId) is rendered once, and each user's per-user fields once (see ``peruser``).
+TraceId) is rendered once, and each user's per-user fields once (see ``peruser``). The
+rendered users are then packed for the API chosen: SendUsersMessages (``batch``) or
+SendMessages to the users' addresses (``address_batch``); rendering itself does not depend
+on the API, so both carry the same text to every recipient.
 """
 
 from __future__ import annotations
@@ -14,11 +17,21 @@ from typing import Any
 
 from jinja2 import meta
 
-from pipeline.api import ApiRequest, EndpointSendConfiguration, Envelope, to_json, validate_request
+from pipeline.api import (
+    APIS,
+    MESSAGES_API,
+    USERS_API,
+    ApiRequest,
+    EndpointSendConfiguration,
+    Envelope,
+    to_json,
+    validate_request,
+)
 from pipeline.audience import Audience, User, load_audience
 from pipeline.errors import AudienceError, InputError, TemplateError, UserInBlockError
 from pipeline.message import Message, load_message
 from pipeline.project import resolve_audience, resolve_message, templates_root
+from pipeline.render.address_batch import AddressBatcher, AddressedRequest, Rendered, Unaddressed
 from pipeline.render.batch import RequestBatcher
 from pipeline.render.peruser import PerUserTemplate, compile_field, dotted
 from pipeline.render.templating import (
@@ -28,6 +41,7 @@ from pipeline.render.templating import (
     template_error,
 )
 from pipeline.shard import Shard
+from pipeline.unsendable import describe, find_unsendable
 from pipeline.yamlfile import YamlPath
 
 USER_OUT_OF_SCOPE = (
@@ -102,14 +116,19 @@ def template_scope(
     locale: str | None,
     now: datetime,
 ) -> dict[str, Any]:
-    """What every template of a locale sees, ``user`` aside."""
-    return {
+    """What every template of a locale sees, ``user`` aside (set per user).
+
+    The environment's date filters read the user's ``time_zone`` from this scope.
+    """
+    scope = {
         **environment.globals,
         "vars": dict(variables),
         "locale": locale,
         "now": now,
         "message": message.name,
     }
+    environment.formats.bind(scope)
+    return scope
 
 
 # Called with the place and the error of a field that fails; the field becomes None.
@@ -172,11 +191,21 @@ def _render_field(
             field=dotted(where),
         )
     try:
-        return template.render(scope)
+        text = template.render(scope)
     except Exception as exc:
         raise template_error(
             exc, path=message.path, line=message.text_line_of(*where), field=dotted(where)
         ) from exc
+    if not text.isascii() and (found := find_unsendable(text)):  # e.g. '%c' % 55296
+        what, fix = describe(found)
+        raise TemplateError(
+            f"{what} in the rendered text",
+            path=message.path,
+            line=message.text_line_of(*where),
+            field=dotted(where),
+            fix=fix,
+        )
+    return text
 
 
 def render_requests(
@@ -187,13 +216,18 @@ def render_requests(
     root: Path = Path(),
     variables: Mapping[str, str] | None = None,
     now: datetime | None = None,
+    api: str = USERS_API,
     shard: Shard | None = None,
-) -> Iterator[ApiRequest]:
+) -> Iterator[Rendered]:
     """Render a message for every user of an audience into validated requests.
 
     The message and the audience's defaults are checked before the first request is
     yielded; errors in later users surface while iterating, so a caller that must not
     act on half a run (a file write, a send) consumes everything first.
+
+    With the users API every item is an ``ApiRequest``; with ``send-messages`` each is an
+    ``AddressedRequest`` (the request and the user of each address) or ``Unaddressed``
+    (users without addresses, who are in no request).
 
     Args:
         message: a folder name under ``templates/`` or a path to a message folder.
@@ -202,11 +236,16 @@ def render_requests(
         root: the project root holding ``templates/`` and ``audiences/``.
         variables: values that override the message's ``vars`` (``--var``).
         now: the run's clock (default: the current time, UTC).
+        api: ``send-users-messages`` (the default) or ``send-messages``.
         shard: render only the users of this shard.
     """
+    if api not in APIS:
+        raise InputError(f"unknown API {api!r}", fix=f"use one of {', '.join(APIS)}")
     renderer, opened = open_render(
         message, audience, app_id=app_id, root=root, variables=variables, now=now
     )
+    if api == MESSAGES_API:
+        return address_requests(renderer, opened.users(shard), AddressBatcher(app_id))
     return batch_requests(renderer, opened.users(shard), RequestBatcher(app_id))
 
 
@@ -246,3 +285,20 @@ def batch_requests(
     for request in batcher.flush():
         validate_request(request)
         yield request
+
+
+def address_requests(
+    renderer: MessageRenderer, users: Iterator[User], batcher: AddressBatcher
+) -> Iterator[AddressedRequest | Unaddressed]:
+    """Render users one by one and pack their addresses into validated requests."""
+    render_user, add = renderer.render_user, batcher.add
+    for user in users:
+        rendered = render_user(user)
+        for item in add(rendered.envelope, user, rendered.configuration, rendered.max_bytes):
+            if isinstance(item, AddressedRequest):
+                validate_request(item.request)
+            yield item
+    for item in batcher.flush():
+        if isinstance(item, AddressedRequest):
+            validate_request(item.request)
+        yield item

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pipeline.api import EncodedRequest, to_json
+from pipeline.api import EncodedRequest, escape_line_separators, to_json
 from pipeline.errors import RequestError
 from pipeline.pinpoint.limits import MAX_RECIPIENTS_PER_REQUEST, MAX_REQUEST_BYTES
 from pipeline.render.batch import USERS_KEY_BYTES
@@ -150,4 +150,4 @@ class RequestStitcher:
 
     def _close(self, batch: _Open) -> EncodedRequest:
         text = self._head + batch.key[:-1] + ',"Users":{' + ",".join(batch.pieces) + "}}}"
-        return EncodedRequest(text, batch.users)
+        return EncodedRequest(escape_line_separators(text), batch.users)

@@ -2,8 +2,10 @@
 
 One environment per locale: its loader resolves ``body.j2`` for ``fr-CA`` to the first of
 ``body.fr-CA.j2``, ``body.fr.j2`` and ``body.j2`` that exists next to it, so authors
-translate a message by adding a file. Jinja caches loaded templates per environment,
-which is why the locale belongs to the environment and not to each lookup.
+translate a message by adding a file, and its filters (``number``, ``currency``,
+``percent``, ``date``, ``time``, ``datetime``) format in that locale. Jinja caches loaded
+templates per environment, which is why the locale belongs to the environment and not to
+each lookup, and why no filter looks the locale up per user.
 """
 
 from __future__ import annotations
@@ -11,27 +13,41 @@ from __future__ import annotations
 import re
 import traceback
 from collections.abc import Callable
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import jinja2
 from jinja2.loaders import split_template_path
-from jinja2.sandbox import SandboxedEnvironment
 
 from pipeline.errors import (
     MissingTemplateError,
+    RenderLimitError,
+    RenderTimeError,
     TemplateError,
     TemplateSyntaxError,
     UndefinedValueError,
     UserInBlockError,
 )
+from pipeline.render.filters import FilterError, LocaleFormats
+from pipeline.render.guarded import LimitedEnvironment
+from pipeline.render.limits import ENVIRONMENT_VARIABLE, LimitExceeded, RenderLimits
 
 SUBSTITUTION_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
 class UserOutOfScope(jinja2.UndefinedError):
     """Jinja's error for a use of ``user`` where it is out of scope (MessageConfiguration)."""
+
+
+class PipelineUndefined(jinja2.StrictUndefined):
+    """Jinja's ``StrictUndefined``, strict inside a list or a dict too.
+
+    ``{{ [user.missing] }}`` prints the list's ``repr``, which is the one thing
+    ``StrictUndefined`` lets through: it would send ``[Undefined]`` to every user.
+    """
+
+    def __repr__(self) -> str:
+        self._fail_with_undefined_error()
 
 
 def locale_chain(locale: str | None) -> list[str]:
@@ -79,17 +95,22 @@ class LocaleLoader(jinja2.BaseLoader):
                 raise TemplateError(
                     "the template is not UTF-8", path=candidate, fix="save it as UTF-8"
                 ) from exc
-            return source, str(candidate), lambda: True
+            # An editor's byte-order mark is no text: sent, it would force UCS-2 on an SMS.
+            return source.removeprefix("\ufeff"), str(candidate), lambda: True
         raise jinja2.TemplateNotFound(template)
 
 
-class PipelineEnvironment(SandboxedEnvironment):
-    """The sandboxed environment with a fast path for attribute lookups on mappings.
+class PipelineEnvironment(LimitedEnvironment):
+    """The sandboxed environment, with render limits and fast attribute lookups on mappings.
 
     Jinja tries ``getattr`` first and falls back to the key, which raises and catches an
     AttributeError for every ``user.first_name`` (the bulk of per-user work). User data
     is plain dicts, whose keys are what authors mean, so keys are looked up first.
+
+    ``formats`` holds the locale's number and date filters (see ``filters``).
     """
+
+    formats: LocaleFormats
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         """Look up ``obj.attribute`` in a template: keys of plain dicts first."""
@@ -110,32 +131,24 @@ def sub(name: str) -> str:
     return "{{" + name + "}}"
 
 
-def format_date(value: Any, pattern: str = "%Y-%m-%d") -> str:
-    """``{{ now | date('%d %B') }}``: format a datetime, a date or an ISO 8601 string."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if not isinstance(value, date):
-        raise jinja2.TemplateRuntimeError(f"date: {value!r} is not a date")
-    return value.strftime(pattern)
+def make_environment(
+    templates: Path, locale: str | None, *, limits: RenderLimits | None = None
+) -> PipelineEnvironment:
+    """The environment for one locale: everything a template can reach is under templates/.
 
-
-def format_number(value: Any, decimals: int = 0) -> str:
-    """``{{ 12345.6 | number }}`` -> ``12,346``: thousands separators, fixed decimals."""
-    return f"{float(value):,.{decimals}f}"
-
-
-def make_environment(templates: Path, locale: str | None) -> PipelineEnvironment:
-    """The environment for one locale: everything a template can reach is under templates/."""
+    ``limits`` bound each render (default: ``RenderLimits.from_environment()``).
+    """
     environment = PipelineEnvironment(
         loader=LocaleLoader(templates, locale),
-        undefined=jinja2.StrictUndefined,
+        limits=limits,
+        undefined=PipelineUndefined,
         autoescape=False,  # plain text for SMS and push, not HTML
         auto_reload=False,  # no stat() per include per user: files do not change mid-run
         cache_size=-1,
     )
     environment.globals["sub"] = sub
-    environment.filters["date"] = format_date
-    environment.filters["number"] = format_number
+    environment.formats = LocaleFormats(locale)
+    environment.formats.install(environment)
     return environment
 
 
@@ -207,6 +220,17 @@ def template_error(
             user_id=user_id,
             fix="check the spelling, or give a fallback with | default('...')",
         )
+    if isinstance(exc, FilterError):
+        return TemplateError(
+            str(exc.message),
+            path=where_path,
+            line=where_line,
+            field=field,
+            user_id=user_id,
+            fix=exc.fix,
+        )
+    if isinstance(exc, LimitExceeded | MemoryError | RecursionError):
+        return _limit_error(exc, where_path, where_line, field, user_id)
     if isinstance(exc, jinja2.exceptions.SecurityError):
         return TemplateError(
             f"not allowed in a template: {exc}",
@@ -221,4 +245,26 @@ def template_error(
         line=where_line,
         field=field,
         user_id=user_id,
+    )
+
+
+def _limit_error(
+    exc: BaseException, path: Path, line: int | None, field: str | None, user_id: str | None
+) -> RenderLimitError:
+    """A render that went past a limit, or ran out of memory or stack, as one line."""
+    if isinstance(exc, LimitExceeded):
+        what = f"the template exceeds a render limit: {exc.what}"
+    elif isinstance(exc, MemoryError):
+        what = "the template ran out of memory while rendering"
+    else:
+        what = "the template nests too deeply (a macro or include that calls itself?)"
+    kind = RenderTimeError if isinstance(exc, LimitExceeded) and exc.timed_out else RenderLimitError
+    return kind(
+        what,
+        path=path,
+        line=line,
+        field=field,
+        user_id=user_id,
+        fix=f"make the template do less; the operator sets the limits with {ENVIRONMENT_VARIABLE} "
+        "(e.g. seconds=5,characters=2000000,digits=4300)",
     )

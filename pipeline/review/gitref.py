@@ -1,14 +1,15 @@
 """A git revision of the project, read with the ``git`` binary and written out as files.
 
 ``pipeline diff`` renders the project as it was at a ref. The files come from git itself
-(``git ls-tree`` and ``git cat-file --batch --filters``), so the base side sees exactly
-what a checkout of the ref would hold, line-ending and smudge filters included, without
-touching the working tree, the index or the list of worktrees.
+(``git ls-tree`` and ``git cat-file --batch``), without touching the working tree, the
+index or the list of worktrees, and exactly as git stores them: no filter runs (see
+``gitrepo`` for why), so line endings are as committed, and a file kept in Git LFS is its
+pointer, which ``is_lfs_pointer`` recognises so that it is reported as such rather than read
+as data.
 """
 
 from __future__ import annotations
 
-import os
 import subprocess
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -18,10 +19,12 @@ from pathlib import Path, PurePosixPath
 from typing import IO
 
 from pipeline.errors import InputError
+from pipeline.review.gitrepo import Repository, find_repository, first_line
 
-# Pathspecs are paths here, never globs: a folder named "[x]" means that folder.
-_ENV = {**os.environ, "GIT_LITERAL_PATHSPECS": "1", "GIT_TERMINAL_PROMPT": "0"}
 _SYMLINK_MODE = "120000"
+# How every Git LFS pointer file starts (https://github.com/git-lfs/git-lfs/blob/main/docs/spec.md).
+LFS_POINTER_START = b"version https://git-lfs.github.com/spec/"
+LFS_POINTER_MAX_BYTES = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,16 +34,21 @@ class Revision:
     Attributes:
         ref: The ref as the user gave it, e.g. ``origin/main``.
         commit: The full hash it resolved to; every later read uses it, never ``ref``.
-        toplevel: The repository's working tree.
+        repository: The repository, named on every git call.
         prefix: The project root relative to ``toplevel`` (``""`` at the top).
         time: The commit's committer date, UTC.
     """
 
     ref: str
     commit: str
-    toplevel: Path
+    repository: Repository
     prefix: str
     time: datetime
+
+    @property
+    def toplevel(self) -> Path:
+        """The repository's working tree."""
+        return self.repository.work_tree
 
     @property
     def short(self) -> str:
@@ -68,18 +76,13 @@ def find_revision(root: Path, ref: str) -> Revision:
     """
     if not root.is_dir():
         raise InputError(f"the project root {root} is not a folder", fix="check --root")
-    found = _git(["rev-parse", "--show-toplevel", "--show-prefix"], cwd=root)
-    if found.returncode != 0:
-        raise InputError(
-            f"{root.resolve()} is not inside a git repository ({_first_line(found.stderr)})",
-            fix="run pipeline diff in a clone of the project, or point --root at one",
-        )
-    toplevel, prefix = found.stdout.decode().split("\n")[:2]
+    repository = find_repository(root)
+    toplevel = repository.work_tree
+    prefix = root.resolve().relative_to(toplevel).as_posix()
     commit = b""
     if ref and not ref.startswith("-"):  # never let a ref be read as an option
-        resolved = _git(
-            ["rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}"],
-            cwd=root,
+        resolved = repository.run(
+            ["rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}"]
         )
         commit = resolved.stdout.strip() if resolved.returncode == 0 else b""
     if not commit:
@@ -88,26 +91,36 @@ def find_revision(root: Path, ref: str) -> Revision:
             fix="give a ref that exists here, e.g. origin/main; in CI fetch it first "
             "(actions/checkout with fetch-depth: 0)",
         )
-    stamp = _git(["show", "-s", "--format=%ct", commit.decode()], cwd=root)
+    stamp = repository.run(["log", "-1", "--format=%ct", commit.decode()])
     return Revision(
         ref=ref,
         commit=commit.decode(),
-        toplevel=Path(toplevel).resolve(),
-        prefix=prefix.rstrip("/"),
+        repository=repository,
+        prefix="" if prefix == "." else prefix,
         time=datetime.fromtimestamp(int(stamp.stdout.strip() or 0), UTC),
     )
 
 
 def exists_at(revision: Revision, path: str) -> bool:
     """Whether the revision holds a file at ``path`` (relative to the repository)."""
-    found = _git(["cat-file", "-e", f"{revision.commit}:{path}"], cwd=revision.toplevel)
+    found = revision.repository.run(["cat-file", "-e", f"{revision.commit}:{path}"])
     return found.returncode == 0
 
 
 def is_tracked(revision: Revision, path: str) -> bool:
     """Whether git tracks ``path`` in the working tree (it is in the index)."""
-    found = _git(["ls-files", "--error-unmatch", "--", path], cwd=revision.toplevel)
+    found = revision.repository.run(["ls-files", "--error-unmatch", "--", path])
     return found.returncode == 0
+
+
+def is_lfs_pointer(path: Path) -> bool:
+    """Whether a file is a Git LFS pointer (what git stores for a file kept in LFS)."""
+    try:
+        with path.open("rb") as stream:
+            head = stream.read(LFS_POINTER_MAX_BYTES + 1)
+    except OSError:
+        return False
+    return len(head) <= LFS_POINTER_MAX_BYTES and head.startswith(LFS_POINTER_START)
 
 
 def export_paths(revision: Revision, paths: Iterable[str], into: Path) -> None:
@@ -119,9 +132,8 @@ def export_paths(revision: Revision, paths: Iterable[str], into: Path) -> None:
     wanted = list(paths)
     if not wanted:
         return  # ls-tree without a path would list the whole repository
-    listing = _git(
-        ["ls-tree", "-r", "-z", "--full-tree", revision.commit, "--", *wanted],
-        cwd=revision.toplevel,
+    listing = revision.repository.run(
+        ["ls-tree", "-r", "-z", "--full-tree", revision.commit, "--", *wanted]
     )
     _check(listing, "ls-tree")
     entries: list[tuple[str, str, str]] = []  # (mode, object id, path)
@@ -141,16 +153,11 @@ def _write_blobs(revision: Revision, entries: Sequence[tuple[str, str, str]], in
     # out, so neither pipe can fill up and stall git, and a large audience never sits
     # in memory whole.
     with tempfile.TemporaryFile() as requests:
-        requests.write("".join(f"{oid} {path}\n" for _, oid, path in entries).encode())
+        requests.write("".join(f"{oid}\n" for _, oid, _ in entries).encode())
         requests.seek(0)
-        with subprocess.Popen(
-            ["git", "cat-file", "--batch", "--filters"],
-            cwd=revision.toplevel,
-            stdin=requests,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=_ENV,
-        ) as process:
+        # The blobs as stored: "--filters" would run the smudge filters that the tree's
+        # .gitattributes selects.
+        with revision.repository.popen(["cat-file", "--batch"], stdin=requests) as process:
             assert process.stdout is not None
             for mode, _, path in entries:
                 target = into / path
@@ -168,7 +175,7 @@ def _write_blobs(revision: Revision, entries: Sequence[tuple[str, str, str]], in
             process.stdout.read()
             stderr = process.stderr.read() if process.stderr else b""
         if process.returncode != 0:
-            raise InputError(f"git cat-file failed: {_first_line(stderr)}")
+            raise InputError(f"git cat-file failed: {first_line(stderr)}")
 
 
 def _copy(source: IO[bytes], target: IO[bytes], size: int) -> None:
@@ -180,21 +187,6 @@ def _copy(source: IO[bytes], target: IO[bytes], size: int) -> None:
         size -= len(chunk)
 
 
-def _git(args: list[str], *, cwd: Path) -> subprocess.CompletedProcess[bytes]:
-    try:
-        return subprocess.run(["git", *args], cwd=cwd, capture_output=True, env=_ENV)
-    except FileNotFoundError:
-        raise InputError(
-            "git is not installed (no 'git' on PATH)",
-            fix="install git; pipeline diff reads the base side with it",
-        ) from None
-
-
 def _check(result: subprocess.CompletedProcess[bytes], what: str) -> None:
     if result.returncode != 0:
-        raise InputError(f"git {what} failed: {_first_line(result.stderr)}")
-
-
-def _first_line(text: bytes) -> str:
-    lines = text.decode(errors="replace").strip().splitlines()
-    return lines[0] if lines else "no message from git"
+        raise InputError(f"git {what} failed: {first_line(result.stderr)}")

@@ -23,9 +23,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from pipeline.errors import AudienceError, InputError, MessageError, UnknownFieldError
 from pipeline.message import Message, load_message
+from pipeline.pinpoint.sms import SmsTotals
 from pipeline.project import (
     message_folders,
     message_name,
@@ -33,6 +35,7 @@ from pipeline.project import (
     resolve_message,
     templates_root,
 )
+from pipeline.render.filters import cldr_locale
 from pipeline.render.templating import locale_chain, make_environment
 from pipeline.review.checks.findings import CHECKS, Check, Finding, FindingCollector, Severity
 from pipeline.review.checks.static import check_message, read_settings
@@ -63,6 +66,17 @@ class MessageLint:
     users: int
     findings: tuple[Finding, ...]
     ignored: int  # findings dropped by the message's lint: {ignore: [...]}
+    sms: SmsTotals | None = None  # the SMS parts of every user rendered, if any gets one
+
+    def to_json(self) -> dict[str, Any]:
+        """What was linted, as plain JSON values (the findings are listed on their own)."""
+        return {
+            "message_name": self.name,
+            "audience": str(self.audience) if self.audience is not None else None,
+            "users": self.users,
+            "ignored": self.ignored,
+            "sms": self.sms.to_json() if self.sms is not None else None,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,16 +220,18 @@ def _lint(
                 "pass --audience",
             )
         checks.locale(message.locale)  # the envelope still renders and is checked
+        _check_locales(message, None, checks, found)
     findings = found.findings(ignore=settings.ignore)
     ignored = len(found.findings()) - len(findings)
-    return MessageLint(message.name, message.path, audience, users, tuple(findings), ignored)
+    sms = checks.sms if checks.sms.total_users else None
+    return MessageLint(message.name, message.path, audience, users, tuple(findings), ignored, sms)
 
 
 def _declared_audience(root: Path, message: Message, found: FindingCollector) -> Path | None:
     if message.audience is None:
         return None
     try:
-        return resolve_audience(root, message.audience)
+        return resolve_audience(root, message.audience, declared=True)
     except AudienceError as error:
         found.add(
             "audience-invalid",
@@ -239,7 +255,41 @@ def _check_users(
     if linted.error is not None:
         found.add_error("audience-invalid", linted.error)
     _check_translations(message, checks, found, linted.locales)
+    _check_locales(message, audience, checks, found, linted.locales)
+    checks.sms_text_costs.report(found)
     return linted.checked
+
+
+def _check_locales(
+    message: Message,
+    audience: Path | None,
+    checks: UserChecks,
+    found: FindingCollector,
+    seen: LocaleUsers | None = None,
+) -> None:
+    """Locales CLDR does not know: their users' numbers and dates use a fallback's format.
+
+    A locale that is the message's ``locale:`` is reported there; others come from the
+    audience (``locale`` of a user or of its defaults).
+    """
+    locales: LocaleUsers = {
+        locale: (state.users, state.user_count) for locale, state in checks.locales.items()
+    }
+    locales.update(seen or {})  # who uses each locale, counted over every chunk
+    for locale, (users, user_count) in locales.items():
+        cldr = cldr_locale(locale)
+        if cldr.known:
+            continue
+        ours = locale == message.locale
+        key = found.add(
+            "unknown-locale",
+            f"CLDR does not know the locale {locale!r}: numbers, money and dates are "
+            f"written as for {cldr.tag!r}",
+            path=message.path if ours or audience is None else audience,
+            line=message.line_of("locale") if ours else None,
+            fix="write a locale CLDR knows, such as 'fr-CA', 'pt-BR' or 'es-419'",
+        )
+        found.attach_many(key, users, user_count)
 
 
 def _check_translations(

@@ -24,8 +24,10 @@ from pipeline.audience import Audience, Tally, User, checked_users, load_audienc
 from pipeline.chunks import Chunk, IdsAcrossChunks, line_numbers, split_audience
 from pipeline.errors import AudienceError
 from pipeline.message import Message
+from pipeline.pinpoint.sms import SmsTotals
 from pipeline.render.renderer import MessageRenderer
 from pipeline.review.checks.findings import USER_SAMPLE, FindingCollector
+from pipeline.review.checks.sms_text import SmsTextCosts
 from pipeline.review.checks.users import UserChecks
 from pipeline.shard import Shard
 from pipeline.workers import ordered_map, usable_cores
@@ -55,6 +57,8 @@ class LintedUsers:
     ids: list[str] = field(default_factory=list)
     lines: array[int] = field(default_factory=line_numbers)
     error: AudienceError | None = None
+    sms: SmsTotals | None = None  # a chunk's SMS totals (the whole pass's are the checks')
+    sms_text_costs: SmsTextCosts | None = None  # and the cost of its SMS text
 
 
 def check_audience(
@@ -113,6 +117,10 @@ def _merged(
             linted.error = error
         found.merge(linted.found)
         total.checked += linted.checked
+        if linted.sms is not None:
+            linter.checks.sms.merge(linted.sms)
+        if linted.sms_text_costs is not None:
+            linter.checks.sms_text_costs.merge(linted.sms_text_costs)
         for locale, (users, count) in linted.locales.items():
             seen, before = total.locales.get(locale, ([], 0))
             total.locales[locale] = ([*seen, *users][:USER_SAMPLE], before + count)
@@ -139,7 +147,14 @@ class _Linter:
         records = self.audience.records(chunk.start, chunk.stop, first_line=chunk.first_line)
         users = checked_users(self.audience, records, shard=self.shard, tally=tally)
         found = FindingCollector(self.checks.found.message_name)
-        linted = self.check(users if limit is None else islice(users, limit), found)
+        checks = self.checks
+        kept = checks.sms, checks.sms_text_costs
+        checks.sms, checks.sms_text_costs = SmsTotals(), SmsTextCosts()
+        try:
+            linted = self.check(users if limit is None else islice(users, limit), found)
+            linted.sms, linted.sms_text_costs = checks.sms, checks.sms_text_costs
+        finally:
+            checks.sms, checks.sms_text_costs = kept
         linted.records = tally.records
         return linted
 

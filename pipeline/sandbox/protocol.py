@@ -18,11 +18,10 @@ from functools import cache
 from typing import Any, Final
 from urllib.parse import unquote
 
-import botocore.session
 from botocore.model import StructureShape
 from botocore.validate import ParamValidator
 
-from pipeline.api import to_json
+from pipeline.api import service_model, to_json
 from pipeline.pinpoint.limits import MAX_RECIPIENTS_PER_REQUEST
 from pipeline.sandbox.quickcheck import compiled
 
@@ -86,8 +85,7 @@ def match_route(path: str) -> Route | None:
 @cache
 def input_shape(operation: str) -> StructureShape:
     """Botocore's model of an operation's input (from botocore's bundled data, offline)."""
-    model = botocore.session.get_session().get_service_model("pinpoint")
-    shape = model.operation_model(operation).input_shape
+    shape = service_model().operation_model(operation).input_shape
     assert shape is not None
     return shape
 

@@ -7,7 +7,8 @@ Table ``deliveries`` (``seq`` gives the arrival order)::
     application_id the application id of the URL
     user_id        the user ('' for SendMessages)
     endpoint_id    the endpoint (the address for SendMessages ``Addresses``)
-    channel        the endpoint's channel type (SMS, APNS, ...)
+    channel        the endpoint's channel type (SMS, APNS, ...); an address's ChannelType as
+                   sent (APNS_SANDBOX stays APNS_SANDBOX)
     address        the phone number, email address or device token
     message_id     the MessageId of the answer
     title          what the recipient sees as title or subject, NULL if none
@@ -21,6 +22,7 @@ WAL with ``synchronous=NORMAL``, which is durable against a crash of the process
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -30,7 +32,11 @@ from itertools import chain
 from pathlib import Path
 from typing import Final
 
-from pipeline.errors import InputError
+from pipeline.errors import InputError, StorageError
+
+# SQLite's primary result codes that say the machine refused, not that the file is wrong:
+# SQLITE_PERM, SQLITE_READONLY, SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN.
+_MACHINE_ERRORS: Final = frozenset({3, 8, 10, 13, 14})
 
 # request_id, application_id, user_id, endpoint_id, channel, address, message_id, title,
 # body, user_config: the order of the table's columns after ``seq``.
@@ -109,7 +115,10 @@ class DeliveryStore:
             if path is None:
                 self._connection = sqlite3.connect(":memory:", check_same_thread=False)
             else:
-                path.parent.mkdir(parents=True, exist_ok=True)
+                # It records every delivered text, like the journal: private to its owner.
+                path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                if not path.exists():
+                    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
                 self._connection = sqlite3.connect(path, check_same_thread=False)
         except (OSError, sqlite3.Error) as exc:
             raise InputError(f"cannot open the sandbox store: {exc}", path=path) from exc
@@ -123,6 +132,12 @@ class DeliveryStore:
             self._first_seq: int = row.fetchone()[0]
         except sqlite3.Error as exc:
             self._connection.close()
+            if getattr(exc, "sqlite_errorcode", 0) & 0xFF in _MACHINE_ERRORS:
+                raise StorageError(
+                    f"cannot write the sandbox store: {exc}",
+                    path=path,
+                    fix="free some disk space, or give --store a path you may write",
+                ) from exc
             raise InputError(
                 f"not a sandbox store: {exc}",
                 path=path,

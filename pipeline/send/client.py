@@ -15,6 +15,12 @@ closed connection, an unreadable answer) may have been processed: it is not retr
 every attempt of the call is remembered, so the call is judged by its whole history, not
 by its last error.
 
+Outside AWS: the Region comes from ``--region``, ``AWS_REGION`` (which botocore itself does
+not read), ``AWS_DEFAULT_REGION`` or the profile, as with the AWS CLI; the endpoint from
+``--endpoint-url``, ``AWS_ENDPOINT_URL_PINPOINT`` or ``AWS_ENDPOINT_URL`` (botocore reads
+these); and an endpoint on this machine (a ``pipeline sandbox``) needs no credentials:
+without any, the client signs with dummy ones, which the sandbox accepts and AWS never sees.
+
 The client does not validate parameters again: every rendered request was validated with
 botocore's own validator before it was journaled, and the journal sends exactly those
 bytes; the retries built from them keep their shape. That saves botocore's most expensive
@@ -23,11 +29,14 @@ step on the sending path (a malformed request would still be refused by the serv
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import os
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
+from urllib.parse import urlsplit
 
 import boto3
 from botocore.config import Config
@@ -50,12 +59,14 @@ from pipeline.errors import CredentialsError, InputError
 from pipeline.send import wire
 from pipeline.send.journal import Claimed
 from pipeline.send.ratelimit import RateLimiter
+from pipeline.send.urls import without_userinfo
+from pipeline.send.wirelog import redact_secrets, wire_log_enabled
 
 DEFAULT_CONCURRENCY: Final = 64
 DEFAULT_MAX_ATTEMPTS: Final = 10
 RETRY_MODES: Final = ("standard", "adaptive")
-# What boto3 signs requests to an embedded sandbox with: it checks nothing, but botocore
-# will not send an unsigned request.
+# What boto3 signs requests to a sandbox (an endpoint on this machine) with when there are
+# no credentials: the sandbox checks nothing, but botocore will not send an unsigned request.
 SANDBOX_CREDENTIALS: Final = {"aws_access_key_id": "sandbox", "aws_secret_access_key": "sandbox"}
 SANDBOX_REGION: Final = "us-east-1"
 
@@ -101,9 +112,10 @@ def create_client(
     """A boto3 ``pinpoint`` client; credentials come from the standard chain.
 
     Args:
-        region: The AWS Region (else the profile's or the environment's).
+        region: The AWS Region (else ``AWS_REGION``, ``AWS_DEFAULT_REGION``, the profile's).
         profile: A profile of the AWS config files.
-        endpoint_url: Talk to this URL instead of AWS (a sandbox).
+        endpoint_url: Talk to this URL instead of AWS (else botocore's choice:
+            ``AWS_ENDPOINT_URL_PINPOINT``, ``AWS_ENDPOINT_URL``, the Region's endpoint).
         max_attempts: HTTP attempts per call, the first one included.
         retry_mode: botocore's ``standard`` or ``adaptive`` retry mode.
         concurrency: Calls made at once; the connection pool holds as many.
@@ -114,7 +126,8 @@ def create_client(
             (at least once instead of at most once).
 
     Raises:
-        CredentialsError: No credentials, or an unknown profile.
+        CredentialsError: No credentials (for an endpoint not on this machine), or an
+            unknown profile.
         InputError: No Region, or a bad retry setting.
     """
     if retry_mode not in RETRY_MODES:
@@ -127,7 +140,9 @@ def create_client(
             aws_access_key_id=keys.get("aws_access_key_id"),
             aws_secret_access_key=keys.get("aws_secret_access_key"),
             profile_name=profile,
-            region_name=region,
+            # The AWS CLI and most SDKs read AWS_REGION before AWS_DEFAULT_REGION; botocore
+            # reads only the latter.
+            region_name=region or os.environ.get("AWS_REGION") or None,
         )
         found = session.get_credentials()
     except ProfileNotFound as exc:
@@ -136,12 +151,6 @@ def create_client(
         ) from exc
     except (*_CREDENTIAL_ERRORS, BotoCoreError) as exc:
         raise CredentialsError(f"cannot load AWS credentials: {exc}") from exc
-    if found is None:
-        raise CredentialsError(
-            "no AWS credentials found; nothing was sent",
-            fix="set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, run `aws sso login`, "
-            "or try it locally with --sandbox",
-        )
     config = Config(
         retries={
             "mode": "adaptive" if retry_mode == "adaptive" else "standard",
@@ -152,14 +161,18 @@ def create_client(
         read_timeout=60,
         parameter_validation=False,  # validated once, when rendered (see the module docstring)
     )
-    try:
-        client = session.client("pinpoint", endpoint_url=endpoint_url, config=config)
-    except NoRegionError as exc:
-        raise InputError(
-            "no AWS Region", fix="pass --region or set AWS_REGION or AWS_DEFAULT_REGION"
-        ) from exc
-    except ValueError as exc:  # botocore's complaint about a malformed endpoint URL
-        raise InputError(f"bad --endpoint-url {endpoint_url!r}: {exc}") from exc
+    client: Any = _client(session, endpoint_url, config)
+    if found is None:
+        if not is_loopback(client.meta.endpoint_url):
+            raise CredentialsError(
+                "no AWS credentials found; nothing was sent",
+                fix="set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, run `aws sso "
+                "login`, or try it locally with --sandbox",
+            )
+        client = _client(session, endpoint_url, config, keys=SANDBOX_CREDENTIALS)
+    elif wire_log_enabled():
+        frozen = found.get_frozen_credentials()
+        redact_secrets(frozen.access_key, frozen.secret_key, frozen.token)
     # First among the retry handlers: its False vetoes the standard handler's retry.
     guard: Any = _retry_guard(resend_lost_answers)  # the stubs expect handlers to return None
     client.meta.events.register_first(
@@ -168,7 +181,60 @@ def create_client(
     if max_rps is not None:
         limit_rate(client, max_rps)
     wire.install(client)
-    return client
+    pinpoint: PinpointClient = client
+    return pinpoint
+
+
+def _client(
+    session: Any, endpoint_url: str | None, config: Config, *, keys: Mapping[str, str] | None = None
+) -> Any:
+    """The session's pinpoint client; on a loopback endpoint without a Region, us-east-1."""
+    try:
+        return session.client("pinpoint", endpoint_url=endpoint_url, config=config, **(keys or {}))
+    except NoRegionError as exc:
+        configured = endpoint_url or _endpoint_from_environment()
+        if is_loopback(configured):  # a sandbox: any Region signs, none is checked
+            return session.client(
+                "pinpoint",
+                endpoint_url=endpoint_url,
+                config=config,
+                region_name=SANDBOX_REGION,
+                **(keys or {}),
+            )
+        raise InputError(
+            "no AWS Region",
+            fix="pass --region, set AWS_REGION or AWS_DEFAULT_REGION, or give the profile a "
+            "region (aws configure set region REGION)",
+        ) from exc
+    except ValueError as exc:  # botocore's complaint about a malformed endpoint URL
+        shown = without_userinfo(f"{endpoint_url!r}: {exc}")
+        raise InputError(f"bad --endpoint-url {shown}") from exc
+
+
+def _endpoint_from_environment() -> str | None:
+    """The endpoint URL botocore takes from the environment, if any."""
+    if os.environ.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "").lower() == "true":
+        return None
+    return os.environ.get("AWS_ENDPOINT_URL_PINPOINT") or os.environ.get("AWS_ENDPOINT_URL")
+
+
+def is_loopback(url: str | None) -> bool:
+    """Whether ``url`` points at this machine (127.0.0.0/8, ::1, localhost)."""
+    if not url:
+        return False
+    host = urlsplit(url).hostname or ""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def endpoint_of(client: Any) -> str | None:
+    """The endpoint URL a client sends to, as botocore resolved it (no trailing slash)."""
+    url = getattr(getattr(client, "meta", None), "endpoint_url", None)
+    return url.rstrip("/") if isinstance(url, str) and url else None
 
 
 class _CallHistory(threading.local):
@@ -289,7 +355,8 @@ def _failure(
     """A failure; a call that may have been processed is retried only if lost answers are."""
     if maybe_processed and not resend:
         retry = False
-    return CallFailure(what, retry, maybe_processed, fix)
+    # botocore's texts repeat the endpoint URL; this one is printed and journaled.
+    return CallFailure(without_userinfo(what), retry, maybe_processed, fix)
 
 
 def request_id(response: Mapping[str, Any]) -> str | None:

@@ -38,15 +38,18 @@ from pipeline.errors import SendError
 from pipeline.send.client import DEFAULT_CONCURRENCY, CallFailure, PinpointClient, call, classify
 from pipeline.send.client import request_id as aws_request_id
 from pipeline.send.journal import (
+    ADDRESSES_KIND,
     ANSWERED,
     HEARTBEAT_SECONDS,
+    PENDING,
     STOPPED,
+    USERS_KIND,
     Answer,
     Claimed,
     Journal,
     Queued,
 )
-from pipeline.send.results import endpoints_results, users_results
+from pipeline.send.results import addresses_results, endpoints_results, users_results
 from pipeline.send.retry import DEFAULT_DELIVERY_ATTEMPTS, Backoff, plan_retries
 
 # A call that still fails after botocore's own retries (throttling, 5xx, network) goes back
@@ -56,7 +59,10 @@ _TICK = 0.2  # seconds between looks at the clock and at Ctrl-C while waiting
 
 
 class Monitor(Protocol):
-    """Receives progress: users of rendered requests answered, and notes worth a line."""
+    """Receives progress: users rendered, users of rendered requests answered, retries."""
+
+    def rendered(self, users: int) -> None:
+        """``users`` more users were rendered into the journal (before sending starts)."""
 
     def started(self, *, total: int, done: int) -> None:
         """Sending starts; ``done`` users were answered by an earlier attempt of the run."""
@@ -64,15 +70,24 @@ class Monitor(Protocol):
     def advanced(self, users: int) -> None:
         """``users`` more users were answered."""
 
+    def retries(self, pending: int) -> None:
+        """``pending`` endpoint retries are waiting to be sent or answered."""
+
     def note(self, text: str) -> None:
         """Something the person sending should know (a pause, a retry, a stop)."""
 
     def unknown(self, users: int) -> None:
         """``users`` more users are unknown: their call may have been processed, unanswered."""
 
+    def finished(self) -> None:
+        """Sending is over (done, or stopped): the numbers given so far are final."""
+
 
 class QuietMonitor:
     """A monitor that ignores everything."""
+
+    def rendered(self, users: int) -> None:
+        """Ignore."""
 
     def started(self, *, total: int, done: int) -> None:
         """Ignore."""
@@ -80,10 +95,16 @@ class QuietMonitor:
     def advanced(self, users: int) -> None:
         """Ignore."""
 
+    def retries(self, pending: int) -> None:
+        """Ignore."""
+
     def note(self, text: str) -> None:
         """Ignore."""
 
     def unknown(self, users: int) -> None:
+        """Ignore."""
+
+    def finished(self) -> None:
         """Ignore."""
 
 
@@ -166,6 +187,7 @@ class _Dispatcher:
         self.work: queue.SimpleQueue[Claimed | None] = queue.SimpleQueue()
         self.done: queue.SimpleQueue[_Outcome] = queue.SimpleQueue()
         self.outstanding = 0
+        self.retries_waiting = 0  # retry requests neither answered nor of unknown fate
         self.requeued: dict[int, int] = {}
         self.stop: BaseException | None = None
         # Set once the run stops: workers then hand back, unsent, what was claimed ahead.
@@ -177,6 +199,10 @@ class _Dispatcher:
         heapq.heapify(self.todo)
         progress = self.journal.progress(self.run_id)
         self.monitor.started(total=sum(progress.users.values()), done=progress.users[ANSWERED])
+        # What is queued beyond the rendered requests still pending are retries.
+        self.retries_waiting = len(self.todo) - progress.requests[PENDING]
+        if self.retries_waiting:
+            self.monitor.retries(self.retries_waiting)
         workers = [
             threading.Thread(target=self._work, name=f"pipeline-send-{n}", daemon=True)
             for n in range(self.concurrency)
@@ -202,6 +228,7 @@ class _Dispatcher:
                 f"run {self.run_id} interrupted{waiting}",
                 fix="continue it with the same `pipeline send` command and --resume",
             )
+        self.monitor.finished()
         if self.stop is not None:
             self.journal.set_status(self.run_id, STOPPED, error=str(self.stop))
             raise self.stop
@@ -266,8 +293,10 @@ class _Dispatcher:
     def _settle(self, outcomes: list[_Outcome]) -> None:
         self.outstanding -= len(outcomes)
         answers = [o.answer for o in outcomes if o.answer is not None]
-        for item in self.journal.record(self.run_id, answers):
+        added = self.journal.record(self.run_id, answers)
+        for item in added:
             heapq.heappush(self.todo, (item.not_before, item.id))
+        self._count_retries(outcomes, len(added))
         if answers:
             self.unknown_in_a_row = 0
         released: list[Queued] = []
@@ -282,6 +311,18 @@ class _Dispatcher:
         users = sum(a.request.users for a in outcomes if a.answer and a.request.rendered)
         if users:
             self.monitor.advanced(users)
+
+    def _count_retries(self, outcomes: list[_Outcome], added: int) -> None:
+        """Keep the count of waiting retries: new ones in, answered or unknown ones out."""
+        settled = sum(
+            1
+            for o in outcomes
+            if not o.request.rendered
+            and (o.answer is not None or (o.failure is not None and not o.failure.retry))
+        )
+        if added or settled:
+            self.retries_waiting += added - settled
+            self.monitor.retries(self.retries_waiting)
 
     def _failed(self, request: Claimed, failure: CallFailure) -> list[Queued]:
         if failure.maybe_processed and not failure.retry:
@@ -341,8 +382,11 @@ class _Dispatcher:
             if not failure.retry and not failure.maybe_processed:
                 self.halt.set()  # no worker sends another request of a run that must stop
             return _Outcome(request, failure=failure)
-        if request.kind == "users":
+        if request.kind == USERS_KIND:
             rows = users_results(response, sent["SendUsersMessageRequest"]["Users"])
+        elif request.kind == ADDRESSES_KIND:
+            assert request.recipients is not None
+            rows = addresses_results(response, json.loads(request.recipients))
         else:
             assert request.recipients is not None
             rows = endpoints_results(response, json.loads(request.recipients))

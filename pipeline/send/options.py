@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.api import APIS, USERS_API
 from pipeline.errors import InputError
 from pipeline.send.client import DEFAULT_CONCURRENCY, DEFAULT_MAX_ATTEMPTS
 from pipeline.send.retry import DEFAULT_DELIVERY_ATTEMPTS, Backoff
@@ -51,6 +52,8 @@ class SendOptions:
         resend_lost_answers: Send again a call that may have been processed but got no
             answer (at least once: a gap is worse than a duplicate, e.g. one-time codes).
             Off by default: its users are unknown, and nobody is sent to twice unasked.
+        api: ``send-users-messages`` (to user ids, through their endpoints) or
+            ``send-messages`` (to the addresses the audience lists).
         workers: Processes that render the audience into the journal (default: the
             usable cores). Sending is this process's threads: one journal, one lock.
     """
@@ -61,6 +64,11 @@ class SendOptions:
     delivery_attempts: int = DEFAULT_DELIVERY_ATTEMPTS
     backoff: Backoff | None = None
     resend_lost_answers: bool = False
+    api: str = USERS_API
+
+    def __post_init__(self) -> None:
+        if self.api not in APIS:
+            raise InputError(f"unknown API {self.api!r}", fix=f"use one of {', '.join(APIS)}")
     workers: int | None = None
 
 

@@ -1,4 +1,4 @@
-"""Delivery results: Pinpoint's statuses, responses read per endpoint, summary, results file."""
+"""Delivery results: Pinpoint's statuses, answers read per endpoint or address, summary, file."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from functools import partial
 from pathlib import Path
 from typing import IO, Any, Final
 
+from pipeline.api import MESSAGES_API
+from pipeline.errors import StorageError
 from pipeline.pinpoint.limits import SUCCESSFUL
 from pipeline.send.journal import (
     UNKNOWN_STATUS,
@@ -75,6 +77,23 @@ def endpoints_results(
     return rows
 
 
+def addresses_results(response: Mapping[str, Any], owners: Mapping[str, str]) -> list[ResultRow]:
+    """Read a SendMessages answer to addresses (``Result``) for address -> user id.
+
+    An address missing from the answer is an ``UNKNOWN_FAILURE`` of that address: nothing
+    says it was delivered, and its retry goes to it alone.
+    """
+    result: Mapping[str, Mapping[str, Any]] = response.get("MessageResponse", {}).get("Result", {})
+    rows: list[ResultRow] = []
+    for address, user_id in owners.items():
+        item = result.get(address)
+        if item is None:
+            rows.append((user_id, address, "UNKNOWN_FAILURE", None, None, _MISSING))
+        else:
+            rows.append(_row(user_id, address, item))
+    return rows
+
+
 def _row(user_id: str, endpoint_id: str, item: Mapping[str, Any]) -> ResultRow:
     return (
         user_id,
@@ -98,6 +117,7 @@ class Summary:
         not_sent: Users of rendered requests that never left.
         unknown_file: Where the unknown users are listed, one JSON line per user and
             endpoint; None when there are none.
+        pruned_at: When the run's per-endpoint results were pruned (its totals remain).
     """
 
     run: Run
@@ -106,11 +126,12 @@ class Summary:
     unknown: list[Unknown] = field(default_factory=list)
     not_sent: int = 0
     unknown_file: Path | None = None
+    pruned_at: str | None = None
 
     @property
     def unknown_users(self) -> list[str]:
-        """The users of the requests that were in flight when the run stopped."""
-        return [user for request in self.unknown for user in request.user_ids]
+        """The users of the requests that were in flight when the run stopped, each once."""
+        return list(dict.fromkeys(user for request in self.unknown for user in request.user_ids))
 
     @property
     def complete(self) -> bool:
@@ -141,6 +162,7 @@ class Summary:
                 for u in self.unknown
             ],
             "unknown_file": None if self.unknown_file is None else str(self.unknown_file),
+            "pruned_at": self.pruned_at,
             "exit_code": self.exit_code,
         }
 
@@ -160,13 +182,15 @@ def summarize(
     The results file has one JSON object per line and per user and endpoint: ``user_id``,
     ``endpoint_id``, ``status``, ``status_code``, ``message_id``, ``status_message`` and
     ``attempts`` (how many times that endpoint was sent to), and ``shard`` (``I/N``) for a
-    run of one shard, so that ``pipeline report`` can merge the files of every shard.
-    Users whose request was in flight when the run stopped appear with status
-    ``UNKNOWN``, users whose request never left with ``NOT_SENT``. The file is replaced
-    atomically.
+    run of one shard, so that ``pipeline report`` can merge the files of every shard. A run
+    to addresses (SendMessages) has ``address`` in place of ``endpoint_id``; a user without
+    addresses has it empty. Users whose request was in flight when the run stopped appear
+    with status ``UNKNOWN``, users whose request never left with ``NOT_SENT``. The file is
+    replaced atomically.
     """
     summary = Summary(run=journal.run(run_id))
-    line = partial(_result_line, shard=summary.run.shard)
+    key = "address" if summary.run.api == MESSAGES_API else "endpoint_id"
+    line = partial(_result_line, key=key, shard=summary.run.shard)
     summary.unknown = journal.unknown(run_id)
     # A retry in flight makes its endpoints unknown again: they are reported as such only.
     unknown = [
@@ -197,10 +221,13 @@ def summarize(
         for user, endpoint in unknown:
             if out is not None:
                 out.write(line(_placeholder(user, endpoint, UNKNOWN_STATUS)))
-        for user in journal.pending_users(run_id):
-            summary.not_sent += 1
+        last = None
+        for user, address in journal.pending_recipients(run_id):
+            # A user's addresses are consecutive (they share a request): counted once.
+            summary.not_sent += user != last
+            last = user
             if out is not None:
-                out.write(line(_placeholder(user, "", NOT_SENT)))
+                out.write(line(_placeholder(user, address, NOT_SENT)))
     summary.users = {status: len(ids) for status, ids in users.items()}
     if unknown_file is not None:
         if unknown:
@@ -222,10 +249,10 @@ def _placeholder(user_id: str, endpoint_id: str, status: str) -> FinalResult:
     return FinalResult(user_id, endpoint_id, status, None, None, note, 0)
 
 
-def _result_line(result: FinalResult, *, shard: str | None = None) -> str:
+def _result_line(result: FinalResult, key: str, *, shard: str | None = None) -> str:
     record: dict[str, Any] = {
         "user_id": result.user_id,
-        "endpoint_id": result.endpoint_id,
+        key: result.endpoint_id,
         "status": result.status,
         "status_code": result.status_code,
         "message_id": result.message_id,
@@ -243,11 +270,16 @@ def _atomic_writer(path: Path | None) -> Iterator[IO[str] | None]:
     if path is None:
         yield None
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise StorageError.of(exc, "write the file", path) from exc
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             yield out
         Path(name).replace(path)
+    except OSError as exc:
+        raise StorageError.of(exc, "write the file", path) from exc
     finally:
         Path(name).unlink(missing_ok=True)

@@ -15,15 +15,15 @@ from pipeline.send.journal import Journal, Run
 from pipeline.send.options import RunChoice
 from pipeline.shard import Shard
 
-# What a run is the same send of: message, audience, application, target, Region, shard.
-RunKey = tuple[str, str, str, str, str | None, Shard | None]
+# What a run is the same send of: message, audience, application, target, Region, shard, API.
+RunKey = tuple[str, str, str, str, str | None, Shard | None, str]
 
 
 def run_to_resume(book: Journal, key: RunKey, choice: RunChoice, monitor: Monitor) -> Run | None:
     """The run to continue: asked for with ``--resume``, or the one a shard left unfinished."""
     if choice.resume:
         return _resumable(book, *key)
-    shard = key[-1]
+    shard = key[5]
     if shard is None or choice.force:
         return None
     run = _unfinished(book, *key)
@@ -57,14 +57,15 @@ def _resumable(
     target: str,
     region: str | None,
     shard: Shard | None,
+    api: str,
 ) -> Run:
-    run = _unfinished(book, message, audience, app_id, target, region, shard)
+    run = _unfinished(book, message, audience, app_id, target, region, shard, api)
     if run is None:
         of = "" if shard is None else f" (shard {shard.label})"
         raise InputError(
             f"no unfinished run of {message!r} to {audience!r}{of} for application {app_id!r} "
-            f"sent to {target} in {book.path}",
-            fix="list the runs with `pipeline runs`, or send without --resume",
+            f"sent to {target} with --api {api} in {book.path}",
+            fix="list the runs with `pipeline runs` (check --api), or send without --resume",
         )
     return run
 
@@ -77,12 +78,14 @@ def _unfinished(
     target: str,
     region: str | None,
     shard: Shard | None,
+    api: str,
 ) -> Run | None:
     run = book.latest_unfinished(
         message=message,
         audience=audience,
         application_id=app_id,
         target=target,
+        api=api,
         shard=None if shard is None else shard.label,
     )
     if run is not None and run.region and region and run.region != region:

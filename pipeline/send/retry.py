@@ -9,6 +9,10 @@ the same per-user configuration (overrides, substitutions, context) and the same
 ``MessageConfiguration`` as the request it retries. Only a retryable result that names no
 endpoint (a user missing from the answer) is retried as the user, with SendUsersMessages,
 since nothing was delivered to any of that user's endpoints.
+
+A SendMessages request to addresses is answered per address, so its retry is a SendMessages
+call to exactly the addresses that came back retryable, each with its configuration as
+rendered (``ChannelType`` included).
 """
 
 from __future__ import annotations
@@ -20,7 +24,14 @@ from typing import Any, Final
 
 from pipeline.api import to_json
 from pipeline.pinpoint.limits import MAX_RECIPIENTS_PER_REQUEST, RETRYABLE_STATUSES
-from pipeline.send.journal import Claimed, Outbound, ResultRow
+from pipeline.send.journal import (
+    ADDRESSES_KIND,
+    ENDPOINTS_KIND,
+    USERS_KIND,
+    Claimed,
+    Outbound,
+    ResultRow,
+)
 
 DEFAULT_DELIVERY_ATTEMPTS: Final = 5
 _ENVELOPE: Final = ("MessageConfiguration", "Context", "TraceId", "TemplateConfiguration")
@@ -66,6 +77,13 @@ def plan_retries(
     retryable = [row for row in results if row[2] in RETRYABLE_STATUSES]
     if not retryable or attempt > max_attempts:
         return []
+    if claimed.kind == ADDRESSES_KIND:
+        retry = _Retry(claimed, sent, attempt, now + backoff.delay(attempt - 1))
+        addresses = [(row[1], row[0]) for row in retryable]
+        return [
+            retry.to_addresses(dict(addresses[start : start + MAX_RECIPIENTS_PER_REQUEST]))
+            for start in range(0, len(addresses), MAX_RECIPIENTS_PER_REQUEST)
+        ]
     named = {row[0] for row in results if row[1]}
     users: list[str] = []
     endpoints: dict[str, str] = {}
@@ -92,13 +110,17 @@ class _Retry:
     ) -> None:
         self.claimed = claimed
         self.application_id: str = sent["ApplicationId"]
-        if claimed.kind == "users":
+        self.by_user: Mapping[str, Any] = {}
+        self.by_endpoint: Mapping[str, Any] = {}
+        self.by_address: Mapping[str, Any] = {}
+        if claimed.kind == USERS_KIND:
             body = sent["SendUsersMessageRequest"]
-            self.by_user: Mapping[str, Any] = body["Users"]
-            self.by_endpoint: Mapping[str, Any] = {}
+            self.by_user = body["Users"]
+        elif claimed.kind == ADDRESSES_KIND:
+            body = sent["MessageRequest"]
+            self.by_address = body["Addresses"]
         else:
             body = sent["MessageRequest"]
-            self.by_user = {}
             self.by_endpoint = body["Endpoints"]
         self.envelope = {key: body[key] for key in _ENVELOPE if key in body}
         self.attempt = attempt
@@ -112,7 +134,7 @@ class _Retry:
                 "Users": {user_id: self.by_user[user_id] for user_id in user_ids},
             },
         }
-        return self._outbound("users", request, len(user_ids), None)
+        return self._outbound(USERS_KIND, request, len(user_ids), None)
 
     def to_endpoints(self, recipients: Mapping[str, str]) -> Outbound:
         configurations = {
@@ -124,7 +146,19 @@ class _Retry:
             "MessageRequest": {**self.envelope, "Endpoints": configurations},
         }
         users = len(set(recipients.values()))
-        return self._outbound("endpoints", request, users, to_json(recipients))
+        return self._outbound(ENDPOINTS_KIND, request, users, to_json(recipients))
+
+    def to_addresses(self, owners: Mapping[str, str]) -> Outbound:
+        """A SendMessages call to these addresses (address -> user id) only."""
+        request = {
+            "ApplicationId": self.application_id,
+            "MessageRequest": {
+                **self.envelope,
+                "Addresses": {address: self.by_address[address] for address in owners},
+            },
+        }
+        users = len(set(owners.values()))
+        return self._outbound(ADDRESSES_KIND, request, users, to_json(owners))
 
     def _outbound(
         self, kind: str, request: dict[str, Any], users: int, recipients: str | None

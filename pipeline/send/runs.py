@@ -3,46 +3,58 @@
 A run is keyed by what it sends: the SHA-256 of its rendered requests (the bytes
 ``pipeline render`` prints), which covers the application id, every user id and every
 text. Starting a run whose content an earlier run already sent (any request answered or in
-flight) to the same target is refused unless forced. Runs against an embedded sandbox
-(``sandbox=True``) are kept apart: they never count as duplicates of anything.
+flight) to the same target is refused unless forced. The target is the endpoint URL the
+client actually sends to, as botocore resolved it (``--endpoint-url``,
+``AWS_ENDPOINT_URL_PINPOINT``, ``AWS_ENDPOINT_URL``, else the Region's own endpoint), so
+a send to a test endpoint never hides a later send to AWS. Runs against an embedded
+sandbox (``sandbox=True``) are kept apart: they never count as duplicates of anything.
 """
 
 from __future__ import annotations
 
 import subprocess
 from collections.abc import Iterator, Mapping
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
-from pipeline.errors import InputError, RunStopped, SendError
+from pipeline.api import EncodedRequest
+from pipeline.errors import InputError
 from pipeline.project import message_name, resolve_audience, resolve_message
+from pipeline.render.address_batch import Rendered
 from pipeline.render.parallel import render_lines
-from pipeline.send.client import (
-    SANDBOX_CREDENTIALS,
-    SANDBOX_REGION,
-    PinpointClient,
-    create_client,
-)
-from pipeline.send.dispatch import Monitor, QuietMonitor, send_requests
-from pipeline.send.journal import (
-    AWS_TARGET,
-    DEFAULT_JOURNAL,
-    FINISHED,
-    SANDBOX_TARGET,
-    STOPPED,
-    Journal,
-    Progress,
-    Run,
-    RunSpec,
-)
+from pipeline.review.gitrepo import find_repository
+from pipeline.send.client import PinpointClient
+from pipeline.send.dispatch import Monitor, QuietMonitor
+from pipeline.send.journal import DEFAULT_JOURNAL, Journal, Progress, Run, RunSpec
+from pipeline.send.journal.damaged import reading
+from pipeline.send.journal.prune import PruneReport, prune_runs, pruned_record
+from pipeline.send.journal.rendered import user_count
 from pipeline.send.options import RunChoice, SendOptions, Target
-from pipeline.send.results import Summary, summarize
+from pipeline.send.results import Summary
 from pipeline.send.resume import run_to_resume, settle_unknown
-from pipeline.send.shardfiles import label_slug, shard_file
+from pipeline.send.session import (
+    dispatch_run,
+    open_client,
+    region_of,
+    run_summary,
+    target_label,
+    unknown_path,
+)
+from pipeline.send.shardfiles import shard_file
 from pipeline.shard import Shard
+
+__all__ = [
+    "RunOverview",
+    "git_commit",
+    "journal_path",
+    "label",
+    "list_runs",
+    "report_run",
+    "send_message",
+    "unknown_path",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,11 +63,14 @@ class RunOverview:
 
     run: Run
     progress: Progress
+    pruned: bool = False
 
     @property
     def status(self) -> str:
         """The run's status; ``interrupted`` when marked running but its process is gone."""
-        return "interrupted" if self.run.orphaned else self.run.status
+        if self.run.orphaned:
+            return "interrupted"
+        return f"{self.run.status}, pruned" if self.pruned else self.run.status
 
 
 def journal_path(root: Path, journal: Path | None, shard: Shard | None = None) -> Path:
@@ -117,8 +132,7 @@ def send_message(
         raise InputError("no application id", fix="pass --app-id or set PIPELINE_APP_ID")
     monitor = monitor or QuietMonitor()
     name = message_name(root, resolve_message(root, str(message)))
-    audience_label = _label(root, resolve_audience(root, str(audience)))
-    target_label = SANDBOX_TARGET if target.sandbox else target.endpoint_url or AWS_TARGET
+    audience_label = label(root, resolve_audience(root, str(audience)))
     shard = choice.shard
     path = journal_path(root, journal, shard)
     if shard is not None:
@@ -127,10 +141,11 @@ def send_message(
         results = shard_file(results, shard) if results is not None else None
     with ExitStack() as stack:
         if client is None:
-            client = _open_client(stack, target, options, sandbox_store=path.parent)
+            client = open_client(stack, target, options, sandbox_store=path.parent)
+        where = target_label(client, target)
         book = stack.enter_context(Journal(path))
-        region = _region_of(client) or target.region
-        key = (name, audience_label, app_id, target_label, region, shard)
+        region = region_of(client) or target.region
+        key = (name, audience_label, app_id, where, region, shard, options.api)
         run = run_to_resume(book, key, choice, monitor)
         if run is not None:
             settle_unknown(book, run, choice, monitor)
@@ -139,10 +154,11 @@ def send_message(
                 message=name,
                 audience=audience_label,
                 application_id=app_id,
-                target=target_label,
+                target=where,
                 region=region,
                 root=str(root.resolve()),
                 git_commit=git_commit(root),
+                api=options.api,
                 shard=None if shard is None else shard.label,
             )
             rendered = render_lines(
@@ -152,43 +168,24 @@ def send_message(
                 root=root,
                 variables=variables,
                 now=now,
+                api=options.api,
                 workers=options.workers,
                 shard=shard,
             )
-            run = book.create_run(spec, rendered, force=choice.force)
-        monitor.note(
-            f"run {run.id}: {run.users} users in {run.requests} requests to {target_label}"
+            run = book.create_run(spec, _counted(rendered, monitor), force=choice.force)
+        monitor.note(f"run {run.id}: {run.users} users in {run.requests} requests to {where}")
+        return dispatch_run(
+            book, run.id, client=client, options=options, monitor=monitor, results=results
         )
-        try:
-            send_requests(
-                book,
-                run.id,
-                client=client,
-                concurrency=options.concurrency,
-                delivery_attempts=options.delivery_attempts,
-                backoff=options.backoff,
-                monitor=monitor,
-                resend_lost_answers=options.resend_lost_answers,
-            )
-        except SendError as error:
-            raise RunStopped(error, _summary(book, run.id, results)) from error
-        _close_run(book, run.id)
-        return _summary(book, run.id, results)
 
 
-def unknown_path(journal: Path, run_id: int, shard: str | None = None) -> Path:
-    """Where a run's users of unknown fate are listed: beside the journal.
-
-    A shard's run is named after its shard too: every shard's journal numbers its runs
-    from 1, and the journals of several shards may share a folder.
-    """
-    return journal.parent / f"unknown-run-{run_id}{label_slug(shard)}.jsonl"
-
-
-def _summary(book: Journal, run_id: int, results: Path | None) -> Summary:
-    """The run's summary; writes its results file and its list of unknown users."""
-    unknown = unknown_path(book.path, run_id, book.run(run_id).shard)
-    return summarize(book, run_id, results_file=results, unknown_file=unknown)
+def _counted(
+    items: Iterator[Rendered | EncodedRequest], monitor: Monitor
+) -> Iterator[Rendered | EncodedRequest]:
+    """The rendered items, telling the monitor how many users each holds as it is rendered."""
+    for item in items:
+        monitor.rendered(user_count(item))
+        yield item
 
 
 def _shard_budget(options: SendOptions, shard: Shard, monitor: Monitor) -> SendOptions:
@@ -200,84 +197,58 @@ def _shard_budget(options: SendOptions, shard: Shard, monitor: Monitor) -> SendO
     return replace(options, max_rps=share)
 
 
-def _open_client(
-    stack: ExitStack, target: Target, options: SendOptions, *, sandbox_store: Path
-) -> PinpointClient:
-    """The boto3 client for ``target``, closed with ``stack`` (with its sandbox, if any)."""
-    endpoint_url = target.endpoint_url
-    if target.sandbox:
-        store = sandbox_store / "sandbox.sqlite"
-        endpoint_url = stack.enter_context(_embedded_sandbox(store, target.sandbox_endpoints))
-    client = create_client(
-        region=SANDBOX_REGION if target.sandbox else target.region,
-        profile=None if target.sandbox else target.profile,
-        endpoint_url=endpoint_url,
-        max_attempts=options.max_attempts,
-        concurrency=options.concurrency,
-        max_rps=options.max_rps,
-        credentials=SANDBOX_CREDENTIALS if target.sandbox else None,
-        resend_lost_answers=options.resend_lost_answers,
-    )
-    stack.callback(getattr(client, "close", lambda: None))
-    return client
-
-
-def _close_run(book: Journal, run_id: int) -> None:
-    """Mark a run finished, or stopped while requests of unknown fate remain."""
-    unknown = book.unknown(run_id)
-    if unknown:
-        book.set_status(
-            run_id,
-            STOPPED,
-            error=f"{len(unknown)} requests were in flight when the run stopped; "
-            "resume with --resend-unknown or --accept-unknown",
-        )
-    else:
-        book.set_status(run_id, FINISHED)
-
-
 def list_runs(journal: Path) -> list[RunOverview]:
     """Every run of a journal, newest first, with where each stands (none without a journal)."""
     if not journal.is_file():
         return []
-    with Journal(journal) as book:
-        return [RunOverview(run, book.progress(run.id)) for run in book.runs()]
+    with Journal(journal) as book, reading(journal):
+        return [
+            RunOverview(run, book.progress(run.id), pruned_record(book, run.id) is not None)
+            for run in book.runs()
+        ]
+
+
+def prune_journal(journal: Path, *, older_than: timedelta) -> PruneReport:
+    """Prune the runs of a journal finished ``older_than`` ago (see ``journal.prune``)."""
+    with Journal(_existing(journal)) as book:
+        return prune_runs(book, older_than=older_than)
 
 
 def report_run(journal: Path, run_id: int | None, *, results: Path | None = None) -> Summary:
     """One run's summary (the latest run without ``run_id``); optionally its results file."""
-    with Journal(_existing(journal)) as book:
+    with Journal(_existing(journal)) as book, reading(journal):
         if run_id is None:
             runs = book.runs()
             if not runs:
                 raise InputError(f"the journal {journal} has no runs yet")
             run_id = runs[0].id
-        return _summary(book, run_id, results)
+        pruned = pruned_record(book, run_id)
+        if pruned is None:
+            return run_summary(book, run_id, results)
+        if results is not None:
+            raise InputError(
+                f"run {run_id}'s per-endpoint results were pruned on {pruned.pruned_at}",
+                fix="its totals remain: run `pipeline report` without --results",
+            )
+        return Summary(
+            run=book.run(run_id),
+            endpoints=pruned.endpoints_by_status,
+            users=pruned.users_by_status,
+            pruned_at=pruned.pruned_at,
+        )
 
 
 def git_commit(root: Path) -> str | None:
-    """The commit checked out at ``root``, if it is inside a git repository."""
+    """The commit checked out at ``root``, if it is inside a git repository.
+
+    Asked of the checkout's own repository only (``gitrepo``): a folder of the project
+    shaped like a repository must not decide what the journal records.
+    """
     try:
-        done = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "--verify", "--quiet", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
+        done = find_repository(root).run(["rev-parse", "--verify", "--quiet", "HEAD"], timeout=10)
+    except (InputError, OSError, subprocess.SubprocessError):
         return None
-    return (done.stdout.strip() or None) if done.returncode == 0 else None
-
-
-@contextmanager
-def _embedded_sandbox(store: Path, endpoints: Path | None) -> Iterator[str]:
-    # Imported here: the sandbox (an HTTP server) is only needed for --sandbox runs.
-    from pipeline.sandbox import Sandbox
-
-    store.parent.mkdir(parents=True, exist_ok=True)
-    with Sandbox(endpoints=endpoints, store=store) as running:
-        yield running.url
+    return (done.stdout.decode().strip() or None) if done.returncode == 0 else None
 
 
 def _existing(journal: Path) -> Path:
@@ -288,14 +259,9 @@ def _existing(journal: Path) -> Path:
     return journal
 
 
-def _label(root: Path, path: Path) -> str:
+def label(root: Path, path: Path) -> str:
+    """How the journal names an audience: relative to the root when inside it."""
     try:
         return path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         return str(path.resolve())
-
-
-def _region_of(client: Any) -> str | None:
-    meta = getattr(client, "meta", None)
-    region = getattr(meta, "region_name", None)
-    return region if isinstance(region, str) else None

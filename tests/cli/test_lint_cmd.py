@@ -49,7 +49,7 @@ def test_cli_json(tmp_path):
     root = broken_project(tmp_path)
     result = invoke(root, "m", "--audience", "people", "--format", "json")
     assert result.exit_code == 1
-    [finding] = json.loads(result.stdout)
+    [finding] = json.loads(result.stdout)["findings"]
     assert finding["check"] == "sub-undeclared"
     assert (finding["line"], finding["severity"], finding["message_name"]) == (2, "error", "m")
     assert "1 error" in result.stderr

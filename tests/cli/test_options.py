@@ -50,3 +50,10 @@ def test_without_now_the_clock_is_the_current_second_in_utc():
 def test_a_now_that_is_no_date_is_a_usage_error():
     with pytest.raises(InputError, match=r"--now 'next tuesday' is not an ISO 8601 date and time"):
         parse_now("next tuesday")
+
+
+def test_the_api_choices_are_the_apis_of_the_model():
+    from pipeline.api import APIS
+    from pipeline.cli.options import Api
+
+    assert tuple(api.value for api in Api) == APIS

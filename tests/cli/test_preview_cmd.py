@@ -51,12 +51,17 @@ def test_cli_text_shows_what_is_wrong(tmp_path):
 def test_cli_json_is_a_list_of_users(tmp_path):
     result = invoke(tmp_path, "--format", "json", "--channel", "sms")
     assert result.exit_code == 0, result.output
-    data = json.loads(result.stdout)
+    data = json.loads(result.stdout)["users"]
     assert [(user["user_id"], list(user["channels"])) for user in data] == [
         ("u-1", ["SMS"]),
         ("u-2", ["SMS"]),
     ]
     assert data[1]["channels"]["SMS"]["body"] == "Zoë, it’s shipped"
+    # As documented: {"users": [...], "sms": ...}, one user per line, streamed.
+    lines = result.stdout.splitlines()
+    assert (lines[0], lines[-2], len(lines)) == ('{"users":[', "],", 5)
+    assert lines[-1].startswith('"sms":')
+    assert [json.loads(line.rstrip(",")) for line in lines[1:-2]] == data
 
 
 def test_cli_unknown_user_is_a_one_line_error(tmp_path):
@@ -66,6 +71,46 @@ def test_cli_unknown_user_is_a_one_line_error(tmp_path):
         "Error: no user 'u-9' in the audience; give a user id from the audience file\n"
     )
     assert result.stdout == ""
+
+
+ADDRESSED = """
+    users:
+      - {id: u-1, first_name: Ana, addresses: {SMS: "+15550100001", EMAIL: a@example.com}}
+      - {id: u-2, first_name: Zoë}
+"""
+
+
+def test_cli_text_with_send_messages_shows_addresses_and_who_gets_nothing(tmp_path):
+    result = invoke(tmp_path, "--api", "send-messages", audience=ADDRESSED)
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert [line.strip("╭─ ").split(" ─")[0] for line in out.splitlines() if "╭" in line] == [
+        "u-1 · no locale · SMS",
+        "u-1 · no locale",
+        "u-2 · no locale",
+    ]
+    assert "To      +15550100001 (SMS)" in out
+    assert "a@example.com (EMAIL): no block of the message reaches EMAIL" in out
+    assert "No addresses: nothing is sent to this user (PERMANENT_FAILURE)" in out
+
+
+def test_cli_json_with_send_messages_lists_addresses(tmp_path):
+    result = invoke(tmp_path, "--api", "send-messages", "--format", "json", audience=ADDRESSED)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)["users"]
+    assert [(user["user_id"], list(user["channels"]), user["addresses"]) for user in data] == [
+        ("u-1", ["SMS"], {"SMS": ["+15550100001"], "EMAIL": ["a@example.com"]}),
+        ("u-2", [], {}),
+    ]
+
+
+def test_cli_html_with_send_messages_is_a_usage_error(tmp_path):
+    result = invoke(
+        tmp_path, "--api", "send-messages", "--format", "html", "-o", str(tmp_path / "site")
+    )
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: --api send-messages previews as text or json")
+    assert not (tmp_path / "site").exists()
 
 
 def test_cli_json_is_the_same_for_any_number_of_workers(tmp_path, monkeypatch):
@@ -106,10 +151,10 @@ def test_cli_json_is_the_same_for_any_number_of_workers(tmp_path, monkeypatch):
         return result.stdout
 
     one = preview("--workers", "1")
-    assert len(json.loads(one)) == 200
+    assert len(json.loads(one)["users"]) == 200
     assert preview("--workers", "3") == one
     from pipeline.shard import Shard
 
-    shard = [p["user_id"] for p in json.loads(preview("--workers", "2", "--shard", "2/2"))]
-    assert shard == [p["user_id"] for p in json.loads(one) if Shard(2, 2).contains(p["user_id"])]
+    shard = [p["user_id"] for p in json.loads(preview("--workers", "2", "--shard", "2/2"))["users"]]
+    assert shard == [p["user_id"] for p in json.loads(one)["users"] if Shard(2, 2).contains(p["user_id"])]
     assert 60 < len(shard) < 140

@@ -24,7 +24,7 @@ def test_the_site_is_written_and_says_what_json_says(tmp_path):
     assert result.exit_code == 0, result.output
     assert "Wrote" in result.stderr
     page = (tmp_path / "site" / "messages" / "hello.html").read_text()
-    [ana] = json.loads(invoke(root, "hello", "people", "--format", "json").stdout)[:1]
+    [ana] = json.loads(invoke(root, "hello", "people", "--format", "json").stdout)["users"][:1]
     assert ana["channels"]["SMS"]["body"] in page
     assert (tmp_path / "site" / "index.html").is_file()
 

@@ -202,6 +202,20 @@ BAD_INPUTS = [
         r"a\.yaml:3: duplicate user id 'u-1', first at line 2 \(user 'u-1'\)",
     ),
     (
+        "address of two users",
+        {
+            "audiences/a.yaml": "users:\n  - {id: u-1, first_name: A, addresses: {SMS: '+1'}}\n"
+            "  - {id: u-2, first_name: B, addresses: {VOICE: '+1'}}\n"
+        },
+        r"a\.yaml:3: address '\+1' \(VOICE\) is also listed for user 'u-1' at line 2 "
+        r"\(user 'u-2'\); an address belongs to one user",
+    ),
+    (
+        "unknown address channel",
+        {"audiences/a.yaml": "users:\n  - {id: u-1, first_name: A, addresses: {PUSH: x}}\n"},
+        r"a\.yaml:2: unknown address channel 'PUSH' \(user 'u-1'\); use one of SMS",
+    ),
+    (
         "missing id",
         {"audiences/a.yaml": "users:\n  - {first_name: A}\n"},
         r"a\.yaml:2: user has no id.*give every user an 'id'",
@@ -328,6 +342,68 @@ def test_output_to_a_pipe_writes_into_it_and_leaves_it_a_pipe(tmp_path):
     assert result.exit_code == 0, result.stderr
     assert stat.S_ISFIFO(fifo.stat().st_mode)
     assert json.loads(received[0])["ApplicationId"] == "a"
+
+
+# --api send-messages: the same users, to the addresses the audience lists.
+
+ADDRESSED_AUDIENCE = """
+    users:
+      - {id: u-1, first_name: Ana, addresses: {SMS: "+15550100001", GCM: tok-1}}
+      - {id: u-2, first_name: Zoë}
+"""
+
+
+def test_render_to_addresses_writes_send_messages_requests(tmp_path):
+    root = build_tree(
+        tmp_path, {"templates/m/message.yaml": GOOD_MESSAGE, "audiences/a.yaml": ADDRESSED_AUDIENCE}
+    )
+    target = tmp_path / "out.jsonl"
+    result = invoke(
+        root, "m", "a", "--app-id", "app-1", "--api", "send-messages", "-o", str(target)
+    )
+    assert result.exit_code == 0, result.stderr
+    [request] = [json.loads(line) for line in target.read_text().splitlines()]
+    assert set(request) == {"ApplicationId", "MessageRequest"}
+    assert validation_errors(request) is None
+    assert request["MessageRequest"]["Addresses"] == {
+        "+15550100001": {"ChannelType": "SMS", "Substitutions": {"Name": ["Ana"]}},
+        "tok-1": {"ChannelType": "GCM", "Substitutions": {"Name": ["Ana"]}},
+    }
+    assert result.stderr.splitlines() == [
+        f"Wrote 1 requests for 2 addresses of 1 users to {target}",
+        "Note: 1 users have no addresses and are in no request; "
+        "`pipeline send --api send-messages` reports them as PERMANENT_FAILURE",
+    ]
+
+
+def test_the_users_api_stays_the_default_and_ignores_addresses(tmp_path):
+    root = build_tree(
+        tmp_path, {"templates/m/message.yaml": GOOD_MESSAGE, "audiences/a.yaml": ADDRESSED_AUDIENCE}
+    )
+    default = invoke(root, "m", "a", "--app-id", "x", "--now", "2026-01-01T00:00:00Z")
+    named = invoke(
+        root,
+        "m",
+        "a",
+        "--app-id",
+        "x",
+        "--now",
+        "2026-01-01T00:00:00Z",
+        "--api",
+        "send-users-messages",
+    )
+    assert default.exit_code == 0, default.stderr
+    assert default.stdout == named.stdout
+    assert list(json.loads(default.stdout)["SendUsersMessageRequest"]["Users"]) == ["u-1", "u-2"]
+    assert default.stderr == ""
+
+
+def test_an_unknown_api_is_a_usage_error(tmp_path):
+    root = simple_project(tmp_path)
+    result = invoke(root, "hello", "people", "--app-id", "a", "--api", "send-emails")
+    assert result.exit_code == 2
+    assert "send-users-messages" in result.stderr and "send-messages" in result.stderr
+    assert result.stdout == ""
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.api import encode_request
-from pipeline.errors import InputError, TemplateError
+from pipeline.errors import InputError, RequestError, StorageError, TemplateError
 from pipeline.render.output import write_requests
 from tests.send.support import make_requests, user_ids
 
@@ -91,3 +91,52 @@ def test_a_pipe_gets_nothing_from_a_failed_render(tmp_path):
         reader.join()
     assert received == [b""]
     assert stat.S_ISFIFO(fifo.stat().st_mode)
+
+
+def test_the_summary_of_send_messages_requests_counts_addresses_and_users_without(tmp_path):
+    from pipeline.render.address_batch import AddressedRequest, Unaddressed
+
+    request = {
+        "ApplicationId": "a",
+        "MessageRequest": {
+            "MessageConfiguration": {"SMSMessage": {"Body": "hi"}},
+            "Addresses": {"+1": {"ChannelType": "SMS"}, "+2": {"ChannelType": "SMS"}},
+        },
+    }
+    items = [
+        AddressedRequest(request, {"+1": "ana", "+2": "ana"}),
+        Unaddressed(("bo", "cy")),
+        AddressedRequest(request, {"+1": "dee", "+2": "eve"}),
+    ]
+    target = tmp_path / "out.jsonl"
+    summary = write_requests(iter(items), target)
+    assert (summary.requests, summary.addresses, summary.users) == (2, 4, 3)
+    assert summary.unaddressed == 2
+    assert target.read_text() == (encode_request(request) + "\n") * 2
+
+
+def test_a_full_disk_is_a_storage_error_not_a_traceback():
+    # /dev/full answers every write with ENOSPC, as a full disk does.
+    with pytest.raises(StorageError, match=r"/dev/full: cannot write the output: No space left") as caught:
+        write_requests(iter(REQUESTS), Path("/dev/full"))
+    assert caught.value.exit_code == 3
+
+
+def test_a_folder_that_cannot_be_written_is_a_storage_error(tmp_path, monkeypatch):
+    def refused(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("tempfile.mkstemp", refused)
+    with pytest.raises(StorageError, match="cannot write the output: Permission denied") as caught:
+        write_requests(iter(REQUESTS), tmp_path / "out.jsonl")
+    assert "fix the folder's permissions" in str(caught.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_lone_surrogate_in_a_request_is_named_and_nothing_is_written(tmp_path):
+    broken = make_requests(["u-1", "u-2"], per_request=10)
+    broken[0]["SendUsersMessageRequest"]["Users"]["u-2"]["BodyOverride"] = "x\ud800"
+    target = tmp_path / "out.jsonl"
+    with pytest.raises(RequestError, match=r"a lone surrogate \(U\+D800\) in the rendered request \(user 'u-2'\)"):
+        write_requests(iter(broken), target)
+    assert list(tmp_path.iterdir()) == []

@@ -197,3 +197,26 @@ def test_the_size_bound_covers_each_users_json(tmp_path, value):
     assert config["BodyOverride"] == value * 2
     # What the user adds to a request's Users map: its id, a colon and its configuration.
     assert len(to_json({user.id: config}).encode()) <= bound
+
+
+@pytest.mark.parametrize("raw", ["[" * 10_000 + "]" * 10_000, "[1" + "0" * 5000 + "]"])
+def test_raw_content_json_that_python_cannot_hold_is_one_error(tmp_path, raw):
+    root = project(
+        tmp_path,
+        "MessageConfiguration: {GCMMessage: {}}\nPerUser:\n  RawContent: '{{ user.raw }}'\n",
+        audience=f"users:\n  - {{id: u-1, raw: '{raw}'}}\n",
+    )
+    with pytest.raises(TemplateError, match="RawContent is JSON nested too deeply, or with a number too long") as caught:
+        render(root)
+    assert (caught.value.user_id, caught.value.field) == ("u-1", "PerUser.RawContent")
+
+
+def test_a_lone_surrogate_a_template_makes_names_its_field_and_user(tmp_path):
+    root = project(
+        tmp_path,
+        "MessageConfiguration: {SMSMessage: {}}\n"
+        "PerUser:\n  TitleOverride: '{{ user.first_name }}'\n  BodyOverride: \"{{ '%c' % 55296 }}\"\n",
+    )
+    with pytest.raises(TemplateError, match=r"a lone surrogate \(U\+D800\) in the rendered text") as caught:
+        render(root)
+    assert (caught.value.user_id, caught.value.field, caught.value.line) == ("u-1", "PerUser.BodyOverride", 4)

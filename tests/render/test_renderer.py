@@ -5,7 +5,9 @@ import json
 import pytest
 
 from pipeline.api import encode_request, validation_errors
-from pipeline.errors import TemplateError
+from pipeline.audience import load_audience
+from pipeline.errors import InputError, TemplateError
+from pipeline.render.address_batch import AddressedRequest, Unaddressed
 from tests.helpers import GOLDEN, REPO, simple_project
 from tests.render.support import project, render, users_of
 
@@ -159,3 +161,71 @@ def test_locales_that_render_identically_share_requests():
     requests = render(REPO, "order_shipped", "beta_testers")
     assert len(requests) == 1
     assert len(requests[0]["SendUsersMessageRequest"]["Users"]) == 24
+
+
+# SendMessages: the same rendered users, packed for their addresses.
+
+
+def test_send_messages_to_the_example_devices_matches_its_golden_file():
+    items = render(REPO, "order_shipped", "beta_devices", api="send-messages")
+    golden = GOLDEN / "order_shipped.send-messages.jsonl"
+    expected = [json.loads(line) for line in golden.read_text("utf-8").splitlines()]
+    assert [item.request for item in items if isinstance(item, AddressedRequest)] == expected
+    assert [item.user_ids for item in items if isinstance(item, Unaddressed)] == [("u-0006",)]
+
+
+@pytest.mark.parametrize("message", ["order_shipped", "weekly_digest", "back_in_stock"])
+def test_every_address_gets_what_the_users_api_gives_its_user(message):
+    """Rendering does not depend on the API: only ChannelType is added per address."""
+    listed = {
+        user.id: user.addresses
+        for user in load_audience(REPO / "audiences" / "beta_devices.yaml").users()
+    }
+    by_user = users_of(render(REPO, message, "beta_devices"))
+    seen = set()
+    for item in render(REPO, message, "beta_devices", api="send-messages"):
+        if isinstance(item, Unaddressed):
+            assert all(not listed[user_id] for user_id in item.user_ids)
+            continue
+        assert validation_errors(item.request) is None
+        for address, configuration in item.request["MessageRequest"]["Addresses"].items():
+            owner = item.owners[address]
+            channel = configuration.pop("ChannelType")
+            assert configuration == by_user[owner]
+            assert (channel, address) in listed[owner]
+            seen.add(address)
+    assert seen == {address for pairs in listed.values() for _, address in pairs}
+
+
+def test_send_messages_requests_are_checked_against_send_messages(tmp_path):
+    root = project(
+        tmp_path,
+        """
+        MessageConfiguration:
+          SMSMessage: {Body: "hi"}
+        PerUser:
+          BodyOverride: "{{ user.first_name }}"
+        """,
+        "users:\n  - {id: u-1, first_name: Ana, addresses: {SMS: '+1'}}\n",
+    )
+    [item] = render(root, api="send-messages")
+    assert set(item.request) == {"ApplicationId", "MessageRequest"}
+    # The users API's own shape is not valid for SendMessages, and the reverse.
+    wrong = {
+        "ApplicationId": "a",
+        "MessageRequest": {**item.request["MessageRequest"], "Users": {}},
+    }
+    assert 'Unknown parameter in MessageRequest: "Users"' in validation_errors(wrong)
+
+
+def test_an_unknown_api_is_an_input_error(tmp_path):
+    root = simple_project(tmp_path)
+    with pytest.raises(InputError, match="unknown API 'send-emails'.*send-users-messages"):
+        render(root, "hello", "people", api="send-emails")
+
+
+def test_a_lone_surrogate_in_a_channel_block_names_its_field(tmp_path):
+    root = project(tmp_path, "MessageConfiguration:\n  SMSMessage: {Body: \"{{ '%c' % 56000 }}\"}\n")
+    with pytest.raises(TemplateError, match=r"a lone surrogate \(U\+DAC0\) in the rendered text") as caught:
+        render(root)
+    assert (caught.value.field, caught.value.line) == ("MessageConfiguration.SMSMessage.Body", 2)

@@ -1,19 +1,18 @@
 """The Jinja environment: translations found by locale, includes across messages, the sandbox, no
 way out of templates/, the date and number filters, sub()."""
 
-from datetime import UTC, date, datetime
 
 import jinja2
 import pytest
 
-from pipeline.errors import TemplateError
+from pipeline.errors import RenderLimitError, RenderTimeError, TemplateError, UndefinedValueError
+from pipeline.render.limits import ENVIRONMENT_VARIABLE
 from pipeline.render.templating import (
-    format_date,
-    format_number,
     locale_chain,
     localized_names,
     make_environment,
     sub,
+    template_error,
 )
 from tests.helpers import build_tree
 from tests.render.support import project, render, users_of
@@ -130,29 +129,7 @@ def test_user_attributes_are_keys_before_dict_methods(tmp_path):
     assert users_of(render(root))["u-1"]["BodyOverride"] == "3 front door Ana"
 
 
-@pytest.mark.parametrize(
-    ("value", "pattern", "text"),
-    [
-        (datetime(2026, 11, 26, 9, 0, tzinfo=UTC), "%d %B", "26 November"),
-        (date(2026, 1, 5), None, "2026-01-05"),
-        ("2026-03-01T08:00:00+00:00", "%H:%M", "08:00"),
-    ],
-)
-def test_the_date_filter(value, pattern, text):
-    assert (format_date(value) if pattern is None else format_date(value, pattern)) == text
-
-
-def test_the_date_filter_refuses_what_is_not_a_date():
-    with pytest.raises(jinja2.TemplateRuntimeError, match="is not a date"):
-        format_date(12)
-
-
-@pytest.mark.parametrize(
-    ("value", "decimals", "text"),
-    [(12345, 0, "12,345"), (12345.6, 0, "12,346"), ("1234.5", 2, "1,234.50"), (7, 0, "7")],
-)
-def test_the_number_filter(value, decimals, text):
-    assert format_number(value, decimals) == text
+# The date and number filters are Babel's now: tests/render/test_filters.py.
 
 
 @pytest.mark.parametrize("name", ["Name", "first_name", "User.UserAttributes.x-1"])
@@ -164,3 +141,53 @@ def test_sub_writes_pinpoints_placeholder(name):
 def test_sub_refuses_what_is_no_substitution_name(name):
     with pytest.raises(jinja2.TemplateRuntimeError, match="a substitution name is"):
         sub(name)
+
+
+def test_a_byte_order_mark_at_the_start_of_a_template_file_is_dropped(tmp_path):
+    root = project(
+        tmp_path,
+        'MessageConfiguration: {SMSMessage: {}}\nPerUser: {BodyOverride: "{% include \'m/b.j2\' %}"}\n',
+        **{"templates/m/b.j2": "\ufeffHi {{ user.first_name }}"},
+    )
+    assert users_of(render(root))["u-1"]["BodyOverride"] == "Hi Ana"
+
+
+@pytest.mark.parametrize(
+    "expression", ["[user.missing]", "{'a': user.missing}", "(1, user.missing)", "[[user.missing]]"]
+)
+def test_an_undefined_value_inside_a_list_or_a_dict_is_an_undefined_error(tmp_path, expression):
+    root = project(
+        tmp_path,
+        f'MessageConfiguration: {{SMSMessage: {{}}}}\nPerUser: {{BodyOverride: "{{{{ {expression} }}}}"}}\n',
+    )
+    with pytest.raises(UndefinedValueError, match=r"undefined value: no key or attribute 'missing'"):
+        render(root)
+
+
+def test_a_render_over_a_limit_names_the_template_the_field_and_the_limit(tmp_path, monkeypatch):
+    monkeypatch.setenv(ENVIRONMENT_VARIABLE, "characters=50")
+    root = project(
+        tmp_path,
+        'MessageConfiguration: {SMSMessage: {}}\nPerUser: {BodyOverride: "{% include \'m/b.j2\' %}"}\n',
+        **{"templates/m/b.j2": "line one\n{{ user.first_name * 100 }}"},
+    )
+    with pytest.raises(RenderLimitError) as caught:
+        render(root)
+    assert caught.value.path == str(root / "templates/m/b.j2")
+    assert caught.value.line == 2
+    assert caught.value.field == "PerUser.BodyOverride"
+    assert caught.value.user_id == "u-1"
+    assert "a value of 300 characters or items is over the limit of 50" in str(caught.value)
+    assert ENVIRONMENT_VARIABLE in str(caught.value)
+
+
+def test_a_render_out_of_time_is_a_render_time_error(tmp_path):
+    from pipeline.render.limits import RenderLimits
+
+    env = make_environment(tmp_path, None, limits=RenderLimits(seconds=0))
+    template = env.from_string("{% for i in range(10) %}{{ i }}{% endfor %}")
+    with pytest.raises(Exception) as caught:
+        template.render()
+    error = template_error(caught.value, path=tmp_path / "m.yaml", line=3, field="PerUser.X")
+    assert isinstance(error, RenderTimeError)
+    assert "longer than the limit of 0 s" in str(error)

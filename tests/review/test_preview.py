@@ -137,3 +137,45 @@ def test_json_form_of_a_preview(tmp_path):
     }
     assert data["channels"]["GCM"]["payload_bytes"] > 0
     assert data["channels"]["GCM"]["payload"] is None
+
+
+# --api send-messages: the channels a user's addresses reach.
+
+ADDRESSED_PEOPLE = """
+    users:
+      - {id: u-1, first_name: Ana, addresses: {GCM: [tok-1, tok-2], APNS_SANDBOX: tok-x, EMAIL: a@example.com}}
+      - {id: u-2, first_name: Zoë}
+      - {id: u-3, first_name: Bo, addresses: {SMS: "+15550100003", GCM: tok-3}}
+"""
+
+
+def test_with_send_messages_users_get_the_channels_of_their_addresses(tmp_path):
+    ana, zoe, bo = previews(tmp_path, SMS_AND_PUSH, ADDRESSED_PEOPLE, api="send-messages")
+    assert list(by_channel(ana)) == ["GCM"]
+    assert ana.to("GCM") == [("GCM", "tok-1"), ("GCM", "tok-2")]
+    # SMS_AND_PUSH has no APNs or email block: Pinpoint would fail those addresses.
+    assert ana.unreached == (("APNS_SANDBOX", "tok-x"), ("EMAIL", "a@example.com"))
+    assert (zoe.deliveries, zoe.addresses) == ((), ())
+    assert list(by_channel(bo)) == ["SMS", "GCM"]
+    assert ana.to_json()["addresses"] == {
+        "GCM": ["tok-1", "tok-2"],
+        "APNS_SANDBOX": ["tok-x"],
+        "EMAIL": ["a@example.com"],
+    }
+    assert ana.to_json()["unreached"] == ["APNS_SANDBOX", "EMAIL"]
+
+
+def test_the_text_is_the_same_whichever_api(tmp_path):
+    users_api = previews(tmp_path / "u", SMS_AND_PUSH, ADDRESSED_PEOPLE)
+    messages_api = previews(tmp_path / "m", SMS_AND_PUSH, ADDRESSED_PEOPLE, api="send-messages")
+    for mine, theirs in zip(messages_api, users_api, strict=True):
+        for delivered in mine.deliveries:
+            assert delivered == by_channel(theirs)[delivered.channel]
+    assert "addresses" not in users_api[0].to_json()
+
+
+def test_channels_asked_for_still_narrow_the_preview(tmp_path):
+    [_, _, bo] = previews(
+        tmp_path, SMS_AND_PUSH, ADDRESSED_PEOPLE, api="send-messages", channels=["gcm"]
+    )
+    assert list(by_channel(bo)) == ["GCM"]

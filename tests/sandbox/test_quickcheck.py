@@ -21,8 +21,12 @@ def valid_requests() -> list[tuple[str, dict[str, Any]]]:
     requests = []
     for golden in sorted(GOLDEN.glob("*.jsonl")):
         for line in golden.read_text("utf-8").splitlines():
-            requests.append(("SendUsersMessages", json.loads(line)))
-    users = requests[0][1]["SendUsersMessageRequest"]
+            request = json.loads(line)
+            operation = "SendMessages" if "MessageRequest" in request else "SendUsersMessages"
+            requests.append((operation, request))
+    users = next(r for _, r in requests if "SendUsersMessageRequest" in r)[
+        "SendUsersMessageRequest"
+    ]
     message = {
         "MessageConfiguration": users["MessageConfiguration"],
         "Endpoints": {"e-1": {"BodyOverride": "hi", "Substitutions": {"A": ["1"]}}},

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from pipeline.pinpoint.channels import ENDPOINT_CHANNELS
 from pipeline.pinpoint.delivery import deliver
 from pipeline.sandbox import Faults, Sandbox, synthetic_endpoints
 from tests.sandbox.support import APP, MESSAGE_ID, REQUEST_ID, SMS_ONLY, MakeClient, send, write
@@ -196,3 +197,54 @@ def test_send_messages_to_endpoints_reaches_synthetic_and_listed_ones(
         ("ana", "ana-1", "Hello ana"),
         ("bob", bob_sms.id, "Hello bob"),
     ]
+
+
+EVERY_BLOCK = {
+    "SMSMessage": {"Body": "sms {{Name}}"},
+    "VoiceMessage": {"Body": "voice {{Name}}"},
+    "EmailMessage": {"SimpleEmail": {"Subject": {"Data": "S"}, "TextPart": {"Data": "mail"}}},
+    "APNSMessage": {"Title": "apns", "Body": "apns {{Name}}"},
+    "GCMMessage": {"Title": "gcm", "Body": "gcm {{Name}}"},
+    "ADMMessage": {"Title": "adm", "Body": "adm {{Name}}"},
+    "BaiduMessage": {"Title": "baidu", "Body": "baidu {{Name}}"},
+}
+
+
+@pytest.mark.parametrize(
+    "channel_type",
+    [
+        "SMS",
+        "VOICE",
+        "EMAIL",
+        "APNS",
+        "APNS_SANDBOX",
+        "APNS_VOIP",
+        "APNS_VOIP_SANDBOX",
+        "GCM",
+        "BAIDU",
+        "ADM",
+    ],
+)
+def test_an_address_delivery_records_its_channel_type_and_final_text(
+    sandbox: Sandbox, make_client: MakeClient, channel_type: str
+) -> None:
+    config = {"Substitutions": {"Name": ["Ana"]}, "TitleOverride": "For {{Name}}"}
+    make_client(sandbox.url).send_messages(
+        ApplicationId=APP,
+        MessageRequest={
+            "MessageConfiguration": EVERY_BLOCK,
+            "Addresses": {"the-address": {"ChannelType": channel_type, **config}},
+        },
+    )
+    [delivery] = sandbox.deliveries()
+    block_channel = ENDPOINT_CHANNELS[channel_type]
+    expected = deliver(
+        {"MessageConfiguration": EVERY_BLOCK, "Users": {"u": config}}, "u", block_channel
+    )
+    assert (delivery.user_id, delivery.endpoint_id, delivery.address) == (
+        "",
+        "the-address",
+        "the-address",
+    )
+    assert delivery.channel == channel_type  # as sent, not folded into APNS
+    assert (delivery.title, delivery.body) == (expected.title, expected.body)

@@ -12,6 +12,7 @@ import botocore.exceptions
 import pytest
 
 from pipeline.api import ApiRequest
+from pipeline.render.address_batch import AddressedRequest
 from pipeline.sandbox import Sandbox
 from pipeline.send.client import SANDBOX_CREDENTIALS, create_client
 from pipeline.send.dispatch import send_requests
@@ -42,6 +43,50 @@ def make_requests(users: list[str], per_request: int = 10, app: str = APP) -> li
             }
         )
     return requests
+
+
+def make_addressed(
+    users: list[str], per_request: int = 10, app: str = APP, per_user: int = 1
+) -> list[AddressedRequest]:
+    """SendMessages requests as the renderer builds them: ``per_user`` SMS numbers each."""
+    requests = []
+    for start in range(0, len(users), per_request):
+        owners = {
+            address_of(user, k): user
+            for user in users[start : start + per_request]
+            for k in range(per_user)
+        }
+        addresses = {
+            address: {"ChannelType": "SMS", "Substitutions": {"Name": [user]}}
+            for address, user in owners.items()
+        }
+        body = {"MessageConfiguration": json.loads(json.dumps(SMS_ONLY)), "Addresses": addresses}
+        requests.append(AddressedRequest({"ApplicationId": app, "MessageRequest": body}, owners))
+    return requests
+
+
+def address_of(user: str, k: int = 0) -> str:
+    """A phone number per user and index: the same on every call."""
+    return f"+1555{int(user.rsplit('-', 1)[-1]):05d}{k}"
+
+
+def addressed_project(root: Path, users: list[str], per_user: int = 1, **extra: str) -> Path:
+    """Like ``project``, every user with ``per_user`` SMS numbers (``address_of``)."""
+    lines = "".join(
+        json.dumps(
+            {
+                "id": user,
+                "first_name": user,
+                "addresses": {"SMS": [address_of(user, k) for k in range(per_user)]},
+            }
+        )
+        + "\n"
+        for user in users
+    )
+    return build_tree(
+        root,
+        {"templates/hello/message.yaml": SIMPLE_MESSAGE, "audiences/people.jsonl": lines, **extra},
+    )
 
 
 def project(root: Path, users: list[str], **extra: str) -> Path:
@@ -92,6 +137,10 @@ CLEARED = (
     "AWS_CONTAINER_CREDENTIALS_FULL_URI",
     "AWS_WEB_IDENTITY_TOKEN_FILE",
     "AWS_ROLE_ARN",
+    "AWS_REGION",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_PINPOINT",
+    "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
 )
 
 
@@ -116,7 +165,7 @@ AWS_SPEC = RunSpec(
     message="hello",
     audience="audiences/people.jsonl",
     application_id="app-1",
-    target="aws",
+    target="https://pinpoint.us-east-1.amazonaws.com",
     region="us-east-1",
     root="/project",
 )
@@ -174,6 +223,12 @@ def client_error(status: int, code: str, message: str) -> botocore.exceptions.Cl
         },
         "SendUsersMessages",
     )
+
+
+def addresses_successful(kwargs: dict[str, Any]) -> dict[str, Any]:
+    addresses = kwargs["MessageRequest"]["Addresses"]
+    result = {address: {"DeliveryStatus": "SUCCESSFUL", "StatusCode": 200} for address in addresses}
+    return {"MessageResponse": {"Result": result}}
 
 
 def all_successful(kwargs: dict[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,8 @@ from pipeline.send.client import (
     call,
     classify,
     create_client,
+    endpoint_of,
+    is_loopback,
     limit_rate,
     request_id,
 )
@@ -102,11 +104,101 @@ def test_a_foreign_exception_is_a_bug_not_a_failure():
         classify(ZeroDivisionError())
 
 
-def test_missing_credentials_fail_before_anything_is_sent(monkeypatch):
+@pytest.mark.parametrize("endpoint_url", [None, "https://pinpoint.example.com"])
+def test_missing_credentials_fail_before_anything_is_sent(monkeypatch, endpoint_url):
     isolate_aws(monkeypatch, credentials=False)
     with pytest.raises(CredentialsError, match="no AWS credentials found") as info:
-        create_client(endpoint_url="http://127.0.0.1:9")
+        create_client(endpoint_url=endpoint_url)
     assert info.value.exit_code == 3
+
+
+@pytest.mark.parametrize(
+    ("url", "loopback"),
+    [
+        ("http://127.0.0.1:8642", True),
+        ("http://127.9.9.9:1", True),
+        ("http://localhost:8642/", True),
+        ("http://[::1]:8642", True),
+        ("https://pinpoint.us-east-1.amazonaws.com", False),
+        ("http://10.0.0.1:8642", False),
+        ("http://localhost.example.com", False),
+        (None, False),
+    ],
+)
+def test_loopback_means_this_machine_only(url, loopback):
+    assert is_loopback(url) is loopback
+
+
+def closing(client):
+    try:
+        return endpoint_of(client), client.meta.region_name, client._request_signer._credentials
+    finally:
+        client.close()
+
+
+def test_a_sandbox_on_this_machine_needs_no_credentials_and_no_region(monkeypatch):
+    # `pipeline sandbox &` then `send --endpoint-url http://127.0.0.1:8642`, nothing else set.
+    isolate_aws(monkeypatch, credentials=False)
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    url, region, credentials = closing(create_client(endpoint_url="http://127.0.0.1:8642/"))
+    assert (url, region) == ("http://127.0.0.1:8642", "us-east-1")
+    assert credentials.access_key == SANDBOX_CREDENTIALS["aws_access_key_id"]
+
+
+def test_the_environments_endpoint_counts_as_the_sandbox_too(monkeypatch):
+    isolate_aws(monkeypatch, credentials=False)
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://localhost:8642")
+    assert closing(create_client())[:2] == ("http://localhost:8642", "us-east-1")
+
+
+def test_real_credentials_are_kept_for_a_sandbox_on_this_machine(monkeypatch):
+    isolate_aws(monkeypatch, credentials=True)
+    _, _, credentials = closing(create_client(endpoint_url="http://127.0.0.1:8642"))
+    assert credentials.access_key == "testing"
+
+
+@pytest.mark.parametrize(
+    ("variables", "region"),
+    [
+        ({"AWS_DEFAULT_REGION": "us-east-1"}, "us-east-1"),
+        ({"AWS_REGION": "eu-west-1"}, "eu-west-1"),
+        ({"AWS_REGION": "eu-west-1", "AWS_DEFAULT_REGION": "us-east-1"}, "eu-west-1"),
+    ],
+)
+def test_the_region_comes_from_aws_region_before_aws_default_region(monkeypatch, variables, region):
+    isolate_aws(monkeypatch, credentials=True)
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    url, found, _ = closing(create_client())
+    assert (url, found) == (f"https://pinpoint.{region}.amazonaws.com", region)
+    # --region wins over both.
+    assert closing(create_client(region="ap-south-1"))[1] == "ap-south-1"
+
+
+@pytest.mark.parametrize(
+    ("variables", "url"),
+    [
+        ({"AWS_ENDPOINT_URL": "http://127.0.0.1:1"}, "http://127.0.0.1:1"),
+        ({"AWS_ENDPOINT_URL_PINPOINT": "http://127.0.0.1:2"}, "http://127.0.0.1:2"),
+        (
+            {
+                "AWS_ENDPOINT_URL": "http://127.0.0.1:1",
+                "AWS_ENDPOINT_URL_PINPOINT": "http://127.0.0.1:2",
+            },
+            "http://127.0.0.1:2",
+        ),
+    ],
+)
+def test_the_endpoint_used_is_botocores_choice_including_the_environment(
+    monkeypatch, variables, url
+):
+    isolate_aws(monkeypatch, credentials=True)
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    assert closing(create_client())[0] == url
+    assert closing(create_client(endpoint_url="http://127.0.0.1:3"))[0] == "http://127.0.0.1:3"
 
 
 def test_an_unknown_profile_is_a_credentials_error(monkeypatch):
@@ -119,8 +211,11 @@ def test_no_region_is_a_usage_error(monkeypatch):
     isolate_aws(monkeypatch, credentials=True)
     monkeypatch.delenv("AWS_DEFAULT_REGION")
     monkeypatch.delenv("AWS_REGION", raising=False)
-    with pytest.raises(InputError, match="no AWS Region"):
+    with pytest.raises(InputError, match="no AWS Region") as caught:
         create_client()
+    assert "pass --region, set AWS_REGION or AWS_DEFAULT_REGION, or give the profile" in str(
+        caught.value
+    )
 
 
 def test_the_client_retries_enough_and_pools_enough_connections(monkeypatch):

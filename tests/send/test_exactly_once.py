@@ -4,6 +4,9 @@ Each case is one way a send can go wrong in the field: answers lost after the se
 processed the call, a partition (answers lost, then connections refused), two sends of the
 same content at once, a crash while calls are under way, and a user too large to send.
 Faults are scheduled by request count or held and released by the test, never by time.
+
+Every case runs with both send APIs: SendUsersMessages to user ids, and SendMessages to the
+addresses the audience lists (one SMS number per user, so the requests are the same size).
 """
 
 from __future__ import annotations
@@ -23,9 +26,18 @@ from typer.testing import CliRunner
 
 from pipeline.cli import app
 from pipeline.sandbox import Faults, Sandbox
-from tests.send.support import APP, DUMMY_AWS_ENV, NO_AWS_ENV, isolate_aws, project, user_ids
+from tests.send.support import (
+    APP,
+    DUMMY_AWS_ENV,
+    NO_AWS_ENV,
+    addressed_project,
+    isolate_aws,
+    project,
+    user_ids,
+)
 
 runner = CliRunner()
+APIS = ("send-users-messages", "send-messages")
 
 
 @pytest.fixture
@@ -33,22 +45,40 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> None:
     isolate_aws(monkeypatch, credentials=True)
 
 
-def send(root: Path, url: str, *args: str) -> Any:
-    command = ["send", "hello", "people", "--app-id", APP, "--root", str(root)]
+@pytest.fixture(params=APIS)
+def api(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def project_for(api: str, root: Path, users: list[str]) -> Path:
+    """The project of ``users``; for SendMessages each user has one SMS number."""
+    return addressed_project(root, users) if api == "send-messages" else project(root, users)
+
+
+def send(root: Path, api: str, url: str, *args: str) -> Any:
+    command = ["send", "hello", "people", "--app-id", APP, "--root", str(root), "--api", api]
     return runner.invoke(app, [*command, "--endpoint-url", url, *args])
 
 
-def spawn_send(root: Path, url: str, *args: str) -> subprocess.Popen[str]:
+def spawn_send(root: Path, api: str, url: str, *args: str) -> subprocess.Popen[str]:
     env = {**os.environ, **NO_AWS_ENV, **DUMMY_AWS_ENV}
     command = [sys.executable, "-m", "pipeline", "send", "hello", "people", "--app-id", APP]
-    command += ["--root", str(root), "--endpoint-url", url, *args]
+    command += ["--root", str(root), "--api", api, "--endpoint-url", url, *args]
     return subprocess.Popen(
         command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
 
 
 def deliveries_per_user(sandbox: Sandbox) -> Counter[str]:
-    return Counter(delivery.user_id for delivery in sandbox.deliveries())
+    """Deliveries per user: an address delivery (user '') counts for the address's user."""
+    return Counter(
+        delivery.user_id or _owner(delivery.endpoint_id) for delivery in sandbox.deliveries()
+    )
+
+
+def _owner(address: str) -> str:
+    """The user of an address of ``addressed_project``: ``+1555`` + 5 digits + index."""
+    return f"u-{int(address[5:10]):04d}"
 
 
 def unknown_listed(root: Path, run_id: int = 1) -> set[str]:
@@ -65,11 +95,11 @@ def requests_by_state(root: Path) -> dict[str, int]:
 # 1. Lost answers: the service delivers, then the connection closes before the answer.
 
 
-def test_lost_answers_are_never_resent_and_their_users_are_reported_unknown(tmp_path, aws):
+def test_lost_answers_are_never_resent_and_their_users_are_reported_unknown(tmp_path, aws, api):
     users = user_ids(3000)
-    root = project(tmp_path, users)
+    root = project_for(api, tmp_path, users)
     with Sandbox(faults=Faults(lost_answer_share=0.08, seed=3)) as sandbox:
-        result = send(root, sandbox.url, "--concurrency", "8")
+        result = send(root, api, sandbox.url, "--concurrency", "8")
         delivered = deliveries_per_user(sandbox)
         received = sandbox.requests_received
 
@@ -84,17 +114,17 @@ def test_lost_answers_are_never_resent_and_their_users_are_reported_unknown(tmp_
         # The screen shows counts, never the ids themselves.
         assert sorted(unknown)[0] not in result.stdout + result.stderr
 
-        settled = send(root, sandbox.url, "--resume", "--accept-unknown")
+        settled = send(root, api, sandbox.url, "--resume", "--accept-unknown")
 
         assert settled.exit_code == 1, settled.stderr  # UNKNOWN is not SUCCESSFUL
         assert set(deliveries_per_user(sandbox).values()) == {1}
 
 
-def test_resending_lost_answers_is_an_explicit_choice_that_may_deliver_twice(tmp_path, aws):
+def test_resending_lost_answers_is_an_explicit_choice_that_may_deliver_twice(tmp_path, aws, api):
     users = user_ids(1000)
-    root = project(tmp_path, users)
+    root = project_for(api, tmp_path, users)
     with Sandbox(faults=Faults(lost_answer_share=0.2, seed=4)) as sandbox:
-        result = send(root, sandbox.url, "--concurrency", "4", "--on-lost-answer", "resend")
+        result = send(root, api, sandbox.url, "--concurrency", "4", "--on-lost-answer", "resend")
         delivered = deliveries_per_user(sandbox)
 
     assert result.exit_code == 0, result.stderr
@@ -105,12 +135,12 @@ def test_resending_lost_answers_is_an_explicit_choice_that_may_deliver_twice(tmp
 # 2. A partition: answers lost, then connections refused.
 
 
-def test_a_partition_leaves_unknowns_unknown_and_a_resume_sends_only_the_rest(tmp_path, aws):
+def test_a_partition_leaves_unknowns_unknown_and_a_resume_sends_only_the_rest(tmp_path, aws, api):
     users = user_ids(2000)  # 20 requests
-    root = project(tmp_path, users)
+    root = project_for(api, tmp_path, users)
     faults = Faults(partition_after=5, partition_lost=2)
     with Sandbox(faults=faults) as sandbox:
-        stopped = send(root, sandbox.url, "--concurrency", "1", "--max-attempts", "2")
+        stopped = send(root, api, sandbox.url, "--concurrency", "1", "--max-attempts", "2")
 
         assert stopped.exit_code == 3, stopped.stderr
         assert "cannot reach Pinpoint" in stopped.stderr
@@ -121,12 +151,12 @@ def test_a_partition_leaves_unknowns_unknown_and_a_resume_sends_only_the_rest(tm
         assert requests_by_state(root) == {"answered": 5, "in_flight": 2, "pending": 13}
 
         sandbox.heal()
-        resumed = send(root, sandbox.url, "--resume")
+        resumed = send(root, api, sandbox.url, "--resume")
 
         assert resumed.exit_code == 3, resumed.stderr  # the unknowns still need a decision
         assert deliveries_per_user(sandbox) == Counter(dict.fromkeys(users, 1))
 
-        finished = send(root, sandbox.url, "--resume", "--resend-unknown")
+        finished = send(root, api, sandbox.url, "--resume", "--resend-unknown")
 
         assert finished.exit_code == 0, finished.stderr
         delivered = deliveries_per_user(sandbox)
@@ -138,18 +168,18 @@ def test_a_partition_leaves_unknowns_unknown_and_a_resume_sends_only_the_rest(tm
 # 3. Two sends of the same content at once.
 
 
-def test_a_second_send_of_content_being_sent_is_refused_naming_the_run(tmp_path, aws):
+def test_a_second_send_of_content_being_sent_is_refused_naming_the_run(tmp_path, aws, api):
     users = user_ids(500)
-    root = project(tmp_path, users)
+    root = project_for(api, tmp_path, users)
     with Sandbox() as sandbox:
         sandbox.hold()
-        first = spawn_send(root, sandbox.url, "--concurrency", "2")
+        first = spawn_send(root, api, sandbox.url, "--concurrency", "2")
         try:
             sandbox.wait_until_held(2)  # the first run is sending
 
-            second = send(root, sandbox.url)
-            resume = send(root, sandbox.url, "--resume")
-            forced = send(root, sandbox.url, "--force")
+            second = send(root, api, sandbox.url)
+            resume = send(root, api, sandbox.url, "--resume")
+            forced = send(root, api, sandbox.url, "--force")
         finally:
             sandbox.release()
             _, stderr = first.communicate(timeout=120)
@@ -163,11 +193,11 @@ def test_a_second_send_of_content_being_sent_is_refused_naming_the_run(tmp_path,
     assert delivered == Counter(dict.fromkeys(users, 1))
 
 
-def test_two_sends_started_together_deliver_once(tmp_path, aws):
+def test_two_sends_started_together_deliver_once(tmp_path, aws, api):
     users = user_ids(800)
-    root = project(tmp_path, users)
+    root = project_for(api, tmp_path, users)
     with Sandbox() as sandbox:
-        both = [spawn_send(root, sandbox.url, "--concurrency", "2") for _ in range(2)]
+        both = [spawn_send(root, api, sandbox.url, "--concurrency", "2") for _ in range(2)]
         outcomes = sorted(process.wait(timeout=120) for process in both)
         errors = [process.communicate()[1] for process in both]
         delivered = deliveries_per_user(sandbox)
@@ -179,12 +209,12 @@ def test_two_sends_started_together_deliver_once(tmp_path, aws):
 # 4. A crash while calls are under way.
 
 
-def test_after_a_crash_only_requests_that_left_are_unknown(tmp_path, aws):
+def test_after_a_crash_only_requests_that_left_are_unknown(tmp_path, aws, api):
     users = user_ids(3000)
-    root = project(tmp_path, users)
+    root = project_for(api, tmp_path, users)
     with Sandbox() as sandbox:
         sandbox.hold()
-        process = spawn_send(root, sandbox.url, "--concurrency", "4")
+        process = spawn_send(root, api, sandbox.url, "--concurrency", "4")
         try:
             sandbox.wait_until_held(4)  # four calls under way, more handed out and waiting
             process.send_signal(signal.SIGKILL)
@@ -195,12 +225,12 @@ def test_after_a_crash_only_requests_that_left_are_unknown(tmp_path, aws):
         # Exactly the four calls that left; those queued behind them never left.
         assert requests_by_state(root) == {"in_flight": 4, "pending": 26}
 
-        resumed = send(root, sandbox.url, "--resume")
+        resumed = send(root, api, sandbox.url, "--resume")
         assert resumed.exit_code == 3, resumed.stderr
         unknown = unknown_listed(root)
         assert len(unknown) == 400
 
-        finished = send(root, sandbox.url, "--resume", "--resend-unknown")
+        finished = send(root, api, sandbox.url, "--resume", "--resend-unknown")
         assert finished.exit_code == 0, finished.stderr
         assert not (root / ".pipeline" / "unknown-run-1.jsonl").exists()  # settled
         delivered = deliveries_per_user(sandbox)
@@ -209,11 +239,11 @@ def test_after_a_crash_only_requests_that_left_are_unknown(tmp_path, aws):
     assert {user for user, count in delivered.items() if count > 1} <= unknown
 
 
-def test_a_crashed_run_does_not_keep_its_lock(tmp_path, aws):
-    root = project(tmp_path, user_ids(1000))
+def test_a_crashed_run_does_not_keep_its_lock(tmp_path, aws, api):
+    root = project_for(api, tmp_path, user_ids(1000))
     with Sandbox() as sandbox:
         sandbox.hold()
-        process = spawn_send(root, sandbox.url, "--concurrency", "1")
+        process = spawn_send(root, api, sandbox.url, "--concurrency", "1")
         try:
             sandbox.wait_until_held(1)
             process.send_signal(signal.SIGKILL)
@@ -221,8 +251,8 @@ def test_a_crashed_run_does_not_keep_its_lock(tmp_path, aws):
         finally:
             sandbox.release()
 
-        again = send(root, sandbox.url)
-        resumed = send(root, sandbox.url, "--resume")
+        again = send(root, api, sandbox.url)
+        resumed = send(root, api, sandbox.url, "--resume")
 
     # The dead holder is detected: no "being sent right now"; the way out is a resume.
     assert again.exit_code == 2 and "--resume" in again.stderr, again.stderr
@@ -241,8 +271,13 @@ OVERSIZE_MESSAGE = """
 
 
 def oversize_project(root: Path) -> Path:
-    lines = [json.dumps({"id": f"u-{n}", "text": "hello"}) for n in range(150)]
-    lines.insert(120, json.dumps({"id": "huge", "text": "x" * 7_100_000}))
+    """150 users and one huge one; each has an SMS number (the users API ignores it)."""
+    lines = [
+        json.dumps({"id": f"u-{n}", "text": "hello", "addresses": {"SMS": f"+1555{n:05d}0"}})
+        for n in range(150)
+    ]
+    huge = {"id": "huge", "text": "x" * 7_100_000, "addresses": {"SMS": "+15559999990"}}
+    lines.insert(120, json.dumps(huge))
     (root / "templates" / "hello").mkdir(parents=True)
     (root / "templates" / "hello" / "message.yaml").write_text(
         OVERSIZE_MESSAGE.replace("\n    ", "\n").strip() + "\n"
@@ -252,12 +287,11 @@ def oversize_project(root: Path) -> Path:
     return root
 
 
-def test_an_oversize_user_after_smaller_ones_is_refused_at_render(tmp_path):
+def test_an_oversize_user_after_smaller_ones_is_refused_at_render(tmp_path, api):
     root = oversize_project(tmp_path)
     out = tmp_path / "out.jsonl"
-    result = runner.invoke(
-        app, ["render", "hello", "people", "--app-id", APP, "--root", str(root), "-o", str(out)]
-    )
+    command = ["render", "hello", "people", "--app-id", APP, "--root", str(root), "--api", api]
+    result = runner.invoke(app, [*command, "-o", str(out)])
     assert result.exit_code == 2
     [line] = result.stderr.strip().splitlines()
     assert line.startswith("Error: ")
@@ -266,10 +300,10 @@ def test_an_oversize_user_after_smaller_ones_is_refused_at_render(tmp_path):
     assert not out.exists()
 
 
-def test_an_oversize_user_sends_nothing(tmp_path, aws):
+def test_an_oversize_user_sends_nothing(tmp_path, aws, api):
     root = oversize_project(tmp_path)
     with Sandbox() as sandbox:
-        result = send(root, sandbox.url)
+        result = send(root, api, sandbox.url)
         received = sandbox.requests_received
     assert result.exit_code == 2, result.stderr
     assert "user 'huge'" in result.stderr
@@ -279,10 +313,17 @@ def test_an_oversize_user_sends_nothing(tmp_path, aws):
 # The journal holds every recipient's text.
 
 
-def test_the_journal_is_private_to_its_owner(tmp_path, aws):
-    root = project(tmp_path, user_ids(5))
+def test_the_journal_is_private_to_its_owner(tmp_path, aws, api):
+    root = project_for(api, tmp_path, user_ids(5))
     with Sandbox() as sandbox:
-        assert send(root, sandbox.url).exit_code == 0
+        assert send(root, api, sandbox.url).exit_code == 0
     folder = root / ".pipeline"
     assert folder.stat().st_mode & 0o777 == 0o700
     assert (folder / "journal.sqlite").stat().st_mode & 0o777 == 0o600
+
+
+def test_the_embedded_sandbox_store_is_private_too(tmp_path, aws):
+    root = project(tmp_path, user_ids(5))
+    command = ["send", "hello", "people", "--app-id", APP, "--root", str(root), "--sandbox"]
+    assert runner.invoke(app, command).exit_code == 0
+    assert (root / ".pipeline" / "sandbox.sqlite").stat().st_mode & 0o777 == 0o600

@@ -1,10 +1,12 @@
 """Results: a run's summary by delivery status and its results file."""
 
+import dataclasses
 import json
 
+from pipeline.render.address_batch import Unaddressed
 from pipeline.send.journal import Answer, Outbound
-from pipeline.send.results import endpoints_results, summarize, users_results
-from tests.send.support import AWS_SPEC, make_requests, user_ids
+from pipeline.send.results import addresses_results, endpoints_results, summarize, users_results
+from tests.send.support import AWS_SPEC, address_of, make_addressed, make_requests, user_ids
 
 
 def test_a_retry_in_flight_at_a_crash_makes_its_endpoint_unknown_again(journal, tmp_path):
@@ -121,6 +123,7 @@ def test_every_endpoint_successful_is_exit_0(journal):
         "not_sent_users": 0,
         "unknown": [],
         "unknown_file": None,
+        "pruned_at": None,
         "exit_code": 0,
     }
 
@@ -164,3 +167,70 @@ def test_unknown_requests_list_their_users_in_the_summary(journal):
     assert summary.unknown_users == user_ids(3)
     assert summary.as_json()["unknown"] == [{"request": 1, "users": user_ids(3), "endpoints": []}]
     assert summary.exit_code == 3
+
+
+# Runs to addresses: results per user and address.
+
+
+def test_an_addresses_answer_is_read_per_address_for_its_owner():
+    response = {
+        "MessageResponse": {
+            "Result": {
+                "+1": {"DeliveryStatus": "SUCCESSFUL", "StatusCode": 200, "MessageId": "m-1"},
+                "tok": {"DeliveryStatus": "THROTTLED", "StatusCode": 429},
+            },
+            "EndpointResult": {},
+        }
+    }
+    assert addresses_results(response, {"+1": "ana", "tok": "ana", "+2": "bo"}) == [
+        ("ana", "+1", "SUCCESSFUL", 200, "m-1", None),
+        ("ana", "tok", "THROTTLED", 429, None, None),
+        (
+            "bo",
+            "+2",
+            "UNKNOWN_FAILURE",
+            None,
+            None,
+            "no result for this recipient in Pinpoint's answer",
+        ),
+    ]
+
+
+ADDRESS_SPEC = dataclasses.replace(AWS_SPEC, api="send-messages")
+
+
+def test_an_address_runs_results_file_names_addresses_and_users_without_them(journal, tmp_path):
+    items = [*make_addressed(user_ids(3), per_request=2, per_user=2), Unaddressed(("nobody",))]
+    run = journal.create_run(ADDRESS_SPEC, items)
+    [first, _] = journal.claim([item.id for item in journal.queued(run.id)])
+    owners = json.loads(first.recipients)
+    rows = [(user, address, "SUCCESSFUL", 200, "m", None) for address, user in owners.items()]
+    journal.record(run.id, [Answer(first.id, "r1", 1, rows)])  # the second: unknown
+    results = tmp_path / "results.jsonl"
+
+    summary = summarize(journal, run.id, results_file=results)
+
+    lines = read_lines(results)
+    assert all("address" in line and "endpoint_id" not in line for line in lines)
+    assert [(x["user_id"], x["address"], x["status"]) for x in lines] == [
+        ("u-0000", address_of("u-0000", 0), "SUCCESSFUL"),
+        ("u-0000", address_of("u-0000", 1), "SUCCESSFUL"),
+        ("u-0001", address_of("u-0001", 0), "SUCCESSFUL"),
+        ("u-0001", address_of("u-0001", 1), "SUCCESSFUL"),
+        ("nobody", "", "PERMANENT_FAILURE"),
+        ("u-0002", address_of("u-0002", 0), "UNKNOWN"),
+        ("u-0002", address_of("u-0002", 1), "UNKNOWN"),
+    ]
+    assert summary.endpoints == {"SUCCESSFUL": 4, "PERMANENT_FAILURE": 1}
+    assert summary.users == {"SUCCESSFUL": 2, "PERMANENT_FAILURE": 1}
+    assert summary.unknown_users == ["u-0002"]  # once, whatever its addresses
+
+
+def test_users_of_address_requests_that_never_left_are_counted_once(journal, tmp_path):
+    run = journal.create_run(ADDRESS_SPEC, make_addressed(user_ids(3), per_user=3))
+    results = tmp_path / "results.jsonl"
+    summary = summarize(journal, run.id, results_file=results)
+    assert summary.not_sent == 3
+    assert [(x["user_id"], x["status"]) for x in read_lines(results)] == [
+        (user, "NOT_SENT") for user in user_ids(3) for _ in range(3)
+    ]

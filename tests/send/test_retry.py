@@ -143,3 +143,67 @@ def test_a_users_request_and_an_endpoints_request_when_both_are_needed():
     retries = plan_retries(claimed(), SENT, rows, max_attempts=5, backoff=FAST, now=0)
     assert [(r.kind, r.users) for r in retries] == [("users", 1), ("endpoints", 1)]
     assert len({r.not_before for r in retries}) == 1  # one wait for the whole answer
+
+
+ADDRESSED = {
+    "ApplicationId": APP,
+    "MessageRequest": {
+        "MessageConfiguration": SMS_ONLY,
+        "Context": {"campaign": "x"},
+        "Addresses": {
+            "+1": {"ChannelType": "SMS", "Substitutions": {"Name": ["Ana"]}},
+            "tok-a": {"ChannelType": "APNS", "Substitutions": {"Name": ["Ana"]}},
+            "+2": {"ChannelType": "SMS", "BodyOverride": "Hi Bo"},
+        },
+    },
+}
+OWNERS = json.dumps({"+1": "ana", "tok-a": "ana", "+2": "bo"})
+
+
+def test_an_address_retry_goes_to_the_failed_addresses_only_as_they_were_rendered():
+    rows = [
+        ("ana", "+1", "SUCCESSFUL", 200, "m", None),
+        ("ana", "tok-a", "THROTTLED", 429, None, None),
+        ("bo", "+2", "UNKNOWN_FAILURE", None, None, "no result for this recipient"),
+    ]
+    request = claimed("addresses", 1, OWNERS)
+    [retry] = plan_retries(request, ADDRESSED, rows, max_attempts=5, backoff=FAST, now=100.0)
+    assert (retry.kind, retry.users, retry.attempt) == ("addresses", 2, 2)
+    assert json.loads(retry.body) == {
+        "ApplicationId": APP,
+        "MessageRequest": {
+            "MessageConfiguration": SMS_ONLY,
+            "Context": {"campaign": "x"},
+            "Addresses": {
+                "tok-a": {"ChannelType": "APNS", "Substitutions": {"Name": ["Ana"]}},
+                "+2": {"ChannelType": "SMS", "BodyOverride": "Hi Bo"},
+            },
+        },
+    }
+    assert json.loads(retry.recipients or "") == {"tok-a": "ana", "+2": "bo"}
+    assert 100.0 < retry.not_before <= 100.05
+
+
+def test_final_address_statuses_and_the_bound_end_address_retries():
+    rows = [("ana", "+1", "OPT_OUT", 400, None, None), ("bo", "+2", "THROTTLED", 429, None, None)]
+    last = claimed("addresses", 5, OWNERS)
+    assert plan_retries(last, ADDRESSED, rows, max_attempts=5, backoff=FAST, now=0) == []
+    [retry] = plan_retries(
+        claimed("addresses", 4, OWNERS), ADDRESSED, rows, max_attempts=5, backoff=FAST, now=0
+    )
+    assert list(json.loads(retry.body)["MessageRequest"]["Addresses"]) == ["+2"]
+
+
+def test_many_failed_addresses_are_split_into_requests_of_100():
+    addresses = {f"+{n}": {"ChannelType": "SMS"} for n in range(250)}
+    sent = {
+        "ApplicationId": APP,
+        "MessageRequest": {"MessageConfiguration": SMS_ONLY, "Addresses": addresses},
+    }
+    owners = json.dumps({address: f"u{n}" for n, address in enumerate(addresses)})
+    rows = [(f"u{n}", address, "THROTTLED", 429, None, None) for n, address in enumerate(addresses)]
+    retries = plan_retries(
+        claimed("addresses", 1, owners), sent, rows, max_attempts=5, backoff=FAST, now=0
+    )
+    assert [len(json.loads(r.recipients or "")) for r in retries] == [100, 100, 50]
+    assert all(r.kind == "addresses" for r in retries)

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from typing import Any, Final
 
 from pipeline.api import EndpointSendConfiguration
 from pipeline.message import Message
-from pipeline.pinpoint.channels import OVERRIDDEN_CHANNELS, block_for
+from pipeline.pinpoint.channels import OVERRIDDEN_CHANNELS
 from pipeline.pinpoint.compose import leftover_braces
 from pipeline.pinpoint.delivery import Delivered
-from pipeline.pinpoint.sms import analyze_sms
+from pipeline.pinpoint.sms import analyze_sms, character_name
 from pipeline.review.checks.findings import FindingCollector, Key
 from pipeline.review.checks.static import (
     LINKING_ACTIONS,
@@ -19,8 +18,9 @@ from pipeline.review.checks.static import (
     declared_substitutions,
 )
 from pipeline.review.checks.templates import TemplateScan
-from pipeline.yamlfile import YamlPath
 
+# What the filters of some locales write between digits, or before a % or currency sign.
+_NO_BREAK_SPACES: Final = frozenset("\u00a0\u202f")
 # Longest leftover fragment quoted in a finding.
 FRAGMENT_CHARS: Final = 40
 
@@ -31,34 +31,9 @@ def json_error(text: str) -> str | None:
         json.loads(text)
     except json.JSONDecodeError as exc:
         return f"{exc.msg} at line {exc.lineno} column {exc.colno}"
+    except (ValueError, RecursionError):
+        return "nested too deeply, or a number too long, to read"
     return None
-
-
-def sms_template_is_gsm(
-    message: Message, scan: TemplateScan, locale: str | None, variables: Mapping[str, Any]
-) -> bool:
-    """Whether the text that makes the SMS body is all GSM-7 before user data goes in.
-
-    The text is the source of the SMS body (the BodyOverride, else the block's Body), of
-    every substitution, of every file they load for ``locale``, and the message's
-    variables: everything but the user's attributes.
-    """
-    block = block_for(message.configuration, "SMS")
-    if block is None:
-        return False
-    if "BodyOverride" in message.per_user:
-        sources: list[YamlPath] = [("PerUser", "BodyOverride")]
-    else:
-        sources = [("MessageConfiguration", block, "Body")]
-    sources += [
-        where
-        for where in scan.fields
-        if where[:2] == ("PerUser", "Substitutions")
-        or where[:3] == ("MessageConfiguration", block, "Substitutions")
-    ]
-    texts = [text for where in sources for text in scan.sources(where, locale)]
-    texts += [str(value) for value in variables.values()]
-    return analyze_sms("".join(texts)).encoding == "GSM-7"
 
 
 def check_envelope(
@@ -192,20 +167,27 @@ class DeliveryChecks:
             forced = self._forced.get(sms.ucs2_characters)
             if forced is None:
                 table = {ord(c): "?" for c in sms.ucs2_characters}
-                names = tuple(f"{c} U+{ord(c):04X}" for c in sms.ucs2_characters)
+                names = tuple(character_name(c) for c in sms.ucs2_characters)
                 forced = self._forced[sms.ucs2_characters] = (table, names)
             before = analyze_sms(delivered.body.translate(forced[0])).parts
             if sms.parts != before:
                 effect = f"{sms.parts} parts instead of {before}"
             else:
                 effect = f"still {sms.parts} part{'' if sms.parts == 1 else 's'}"
+            fix = (
+                "the preview shows each user's encoding; transliterate the data if the cost matters"
+            )
+            if _NO_BREAK_SPACES.intersection(sms.ucs2_characters):
+                fix = (
+                    "CLDR's number, money and date formats write no-break spaces; "
+                    "| replace('\\u202f', ' ') | replace('\\xa0', ' ') makes them plain spaces"
+                )
             self.found.add(
                 "sms-ucs2",
                 f"the user's data switches the SMS from GSM-7 to UCS-2: {effect}",
                 path=self.message.path,
                 line=line,
-                fix="the preview shows each user's encoding; transliterate the data if the "
-                "cost matters",
+                fix=fix,
                 user_id=user_id,
                 details=forced[1],
                 label="characters:",

@@ -21,6 +21,7 @@ from pipeline.api import EndpointSendConfiguration
 from pipeline.audience import User
 from pipeline.errors import (
     MissingTemplateError,
+    RenderTimeError,
     TemplateError,
     TemplateSyntaxError,
     UndefinedValueError,
@@ -29,16 +30,13 @@ from pipeline.errors import (
 from pipeline.message import Message
 from pipeline.pinpoint.channels import channels_of
 from pipeline.pinpoint.delivery import deliver
+from pipeline.pinpoint.sms import SmsTotals
 from pipeline.render.peruser import PerUserTemplate, compile_field, dotted
 from pipeline.render.renderer import render_envelope, template_scope
 from pipeline.render.templating import PipelineEnvironment, make_environment, template_error
 from pipeline.review.checks.findings import USER_SAMPLE, FindingCollector, Key
-from pipeline.review.checks.received import (
-    DeliveryChecks,
-    check_envelope,
-    json_error,
-    sms_template_is_gsm,
-)
+from pipeline.review.checks.received import DeliveryChecks, check_envelope, json_error
+from pipeline.review.checks.sms_text import SmsText, SmsTextCosts, sms_text
 from pipeline.review.checks.static import LintSettings
 from pipeline.review.checks.templates import TemplateScan
 from pipeline.yamlfile import YamlPath
@@ -62,7 +60,7 @@ class LocaleState:
     per_user: PerUserTemplate | None  # None when a PerUser field does not compile
     fields: list[tuple[YamlPath, jinja2.Template]]  # the PerUser fields that compile
     shared: list[Key] = field(default_factory=list)  # findings every user here has
-    sms_template_gsm: bool = False
+    sms_text: SmsText = field(default_factory=SmsText)
     users: list[str] = field(default_factory=list)  # the first few, for findings
     user_count: int = 0
 
@@ -90,6 +88,11 @@ class UserChecks:
         self.deliveries = DeliveryChecks(message, scan=scan, settings=settings, found=found)
         self.channels = channels_of(message.configuration)
         self.locales: dict[str | None, LocaleState] = {}
+        self.sms = SmsTotals()  # the parts of every user's SMS, by encoding
+        self.sms_text_costs = SmsTextCosts()
+        # Once a render runs out of time, no more users are rendered: each could take as
+        # long again, and lint must end within seconds whatever a pull request writes.
+        self.out_of_time = False
 
     def locale(self, locale: str | None) -> LocaleState:
         """The compiled state of a locale, built the first time it is asked for."""
@@ -100,6 +103,8 @@ class UserChecks:
 
     def check_user(self, user: User, locale: str | None) -> None:
         """Render one user and check what they receive on every channel."""
+        if self.out_of_time:
+            return
         state = self.locale(locale)
         state.user_count += 1
         if len(state.users) < USER_SAMPLE:
@@ -112,6 +117,9 @@ class UserChecks:
             return
         try:
             configuration, _ = state.per_user.render(user)
+        except RenderTimeError as error:
+            self._stop(error, user.id)
+            return
         except TemplateError:
             self._diagnose(state, user)
             return
@@ -126,9 +134,15 @@ class UserChecks:
         configuration: EndpointSendConfiguration,
     ) -> None:
         request = {**envelope, "Users": {user.id: configuration}}
-        check, gsm = self.deliveries.check, state.sms_template_gsm
+        check, text = self.deliveries.check, state.sms_text
         for channel in self.channels:
-            check(deliver(request, user.id, channel), user.id, configuration, sms_template_gsm=gsm)
+            delivered = deliver(request, user.id, channel)
+            check(delivered, user.id, configuration, sms_template_gsm=text.gsm)
+            sms = delivered.sms
+            if sms is not None and not delivered.raw and delivered.body is not None:
+                self.sms.add(sms)
+                if text.reported and sms.encoding == "UCS-2":
+                    self.sms_text_costs.add(text, user.id, sms, delivered.body)
 
     # --- compiling a locale ------------------------------------------------------------
 
@@ -143,8 +157,8 @@ class UserChecks:
         except TemplateError:
             per_user = None  # each field is compiled alone below, to report every error
         fields = self._per_user_fields(environment, per_user)
-        gsm = sms_template_is_gsm(self.message, self.scan, locale, self.variables)
-        return LocaleState(scope, envelope if complete else None, per_user, fields, shared, gsm)
+        text = sms_text(self.message, self.scan, locale, self.variables)
+        return LocaleState(scope, envelope if complete else None, per_user, fields, shared, text)
 
     def _per_user_fields(
         self, environment: PipelineEnvironment, per_user: PerUserTemplate | None
@@ -177,7 +191,9 @@ class UserChecks:
         def record(where: YamlPath, error: TemplateError) -> None:
             nonlocal failed
             failed = True
-            if isinstance(error, UserInBlockError):
+            if isinstance(error, RenderTimeError):
+                self._stop(error, None)
+            elif isinstance(error, UserInBlockError):
                 shared.append(self._user_in_block(error.path, error.line, where))
             elif isinstance(error, TemplateSyntaxError):
                 self.found.add_error("template-syntax", error)
@@ -209,6 +225,9 @@ class UserChecks:
             except Exception as exc:
                 failures += 1
                 error = template_error(exc, path=message.path, line=line, field=dotted(where))
+                if isinstance(error, RenderTimeError):
+                    self._stop(error, user.id)
+                    return
                 self.found.add_error(_classify(error), error, user_id=user.id)
                 continue
             if where == ("PerUser", "RawContent") and (problem := json_error(text)):
@@ -229,6 +248,18 @@ class UserChecks:
                 state.per_user.render(user)
             except TemplateError as error:
                 self.found.add_error("render-failed", error, user_id=user.id)
+
+    def _stop(self, error: RenderTimeError, user_id: str | None) -> None:
+        """Record a render that ran out of time, and render no further users."""
+        self.out_of_time = True
+        stopped = RenderTimeError(
+            f"{error.what}; lint rendered no further users of this message",
+            path=error.path,
+            line=error.line,
+            field=error.field,
+            fix=error.fix,
+        )
+        self.found.add_error("render-failed", stopped, user_id=user_id)
 
 
 def _classify(error: TemplateError) -> str:

@@ -21,18 +21,25 @@ from pipeline.errors import AudienceError, InputError, PipelineError
 from pipeline.message import Message, load_message
 from pipeline.pinpoint.channels import channels_of
 from pipeline.project import (
-    AUDIENCE_SUFFIXES,
     AUDIENCES_DIR,
     MESSAGE_FILE,
     TEMPLATES_DIR,
+    find_audience,
+    inside_root,
     message_folders,
-    resolve_audience,
     templates_root,
 )
 from pipeline.render.renderer import MessageRenderer
 from pipeline.review.diff.compare import Side, SideFailed, compare
 from pipeline.review.diff.model import HEAD_LABEL, Comparison, DiffReport, MessageDiff, Status
-from pipeline.review.gitref import Revision, exists_at, export_paths, find_revision, is_tracked
+from pipeline.review.gitref import (
+    Revision,
+    exists_at,
+    export_paths,
+    find_revision,
+    is_lfs_pointer,
+    is_tracked,
+)
 
 
 def diff_messages(
@@ -159,8 +166,19 @@ class _Sides:
             return MessageDiff(
                 name, "skipped", notes=("not compared: the message declares no audience",)
             )
-        base_path = self._base_audience(wanted[0]) if base_message and wanted[0] else None
-        head_path = self._head_audience(wanted[1]) if head_message and wanted[1] else None
+        declared = audience is None  # each message's own audience: the repository's word
+        try:
+            base_path = (
+                self._base_audience(wanted[0], declared) if base_message and wanted[0] else None
+            )
+        except AudienceError as error:
+            return MessageDiff(name, "failed", base_error=self._base_text(error))
+        try:
+            head_path = (
+                self._head_audience(wanted[1], declared) if head_message and wanted[1] else None
+            )
+        except AudienceError as error:
+            return MessageDiff(name, "failed", head_error=str(error))
         notes = self._audience_notes(base_message, head_message, wanted, base_path, head_path)
         if base_path is None and head_path is None:
             shown = " / ".join(dict.fromkeys(f"{w!r}" for w in wanted if w))
@@ -240,24 +258,20 @@ class _Sides:
                 notes.append(f"audience {want!r} does not exist {where}: no users there")
         return tuple(notes)
 
-    def _head_audience(self, name: str) -> Path | None:
-        try:
-            return resolve_audience(self.root, name)
-        except AudienceError:
-            return None
+    def _head_audience(self, name: str, declared: bool) -> Path | None:
+        return find_audience(self.root, name, declared=declared)
 
-    def _base_audience(self, name: str) -> Path | None:
+    def _base_audience(self, name: str, declared: bool) -> Path | None:
         given = Path(name)
         revision = self.revision
-        if given.is_file():
+        if not declared and given.is_file():
             inside = revision.repo_path(given)
             if inside is None or not (is_tracked(revision, inside) or exists_at(revision, inside)):
                 return given  # not under version control: the same file serves both sides
             return self._export(inside)
-        stem = self.base_root / AUDIENCES_DIR / name
-        for candidate in (stem, *(stem.with_name(stem.name + s) for s in AUDIENCE_SUFFIXES)):
-            if candidate.is_file():
-                return candidate
+        found = find_audience(self.base_root, name, declared=True)
+        if found is not None or declared:
+            return found
         inside = revision.repo_path(given)  # a file path that the working tree deleted
         return self._export(inside) if inside is not None else None
 
@@ -265,7 +279,11 @@ class _Sides:
         target = self.tree / repo_path
         if not target.is_file() and exists_at(self.revision, repo_path):
             export_paths(self.revision, [repo_path], self.tree)
-        return target if target.is_file() else None
+        if not target.is_file():
+            return None
+        # The operator named the file, but what it holds at the ref is the repository's:
+        # a symlink committed there is followed only within the exported tree.
+        return inside_root(self.tree, target, AudienceError)
 
     def _same_templates(self) -> bool:
         if self._templates_equal is None:
@@ -300,6 +318,14 @@ def _users_of(path: Path) -> Callable[[], Iterator[User]]:
 
     def users() -> Iterator[User]:
         if not opened:  # on first use, so a broken audience fails its own side only
+            if is_lfs_pointer(path):
+                raise AudienceError(
+                    "the audience is a Git LFS pointer, not its users: pipeline diff reads "
+                    "files as git stores them and runs no filter",
+                    path=path,
+                    fix="keep the audience out of LFS, or pass --audience with a file that "
+                    "git does not track (both sides then use it)",
+                )
             opened.append(load_audience(path))
         return opened[0].users()
 
@@ -326,11 +352,15 @@ def _messages_in(root: Path) -> list[str]:
 
 
 def _tree_digest(folder: Path) -> bytes:
-    """A digest of every file under a folder, names and contents."""
+    """A digest of every file under a folder, names and contents.
+
+    A symlink counts as its target's name, never followed: the tree is the pull
+    request's, and its links may lead anywhere (or to a device that never ends).
+    """
     digest = hashlib.blake2b(digest_size=16)
     if folder.is_dir():
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-            content = path.read_bytes()
+        for path in sorted(p for p in folder.rglob("*") if p.is_symlink() or p.is_file()):
+            content = str(path.readlink()).encode() if path.is_symlink() else path.read_bytes()
             name = path.relative_to(folder).as_posix().encode()
             digest.update(b"%d %d\0" % (len(name), len(content)) + name + content)
     return digest.digest()

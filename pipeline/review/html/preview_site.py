@@ -155,14 +155,17 @@ def _message_page(
         folder = resolve_message(root, ref)
         name = message_name(root, folder)
         message = load_message(root, folder)
-        chosen = audience or message.audience
-        if chosen is None:
+        if audience is not None:
+            path = resolve_audience(root, audience)
+        elif message.audience is not None:
+            path = resolve_audience(root, message.audience, declared=True)
+        else:
             raise InputError(
                 f"message {name!r} names no audience to preview it for",
                 path=message.path,
                 fix="add 'audience: NAME' to its message.yaml, or give an audience",
             )
-        return _preview(message, name, chosen, root, variables, now, users, channels)
+        return _preview(message, name, path, root, variables, now, users, channels)
     except PipelineError as error:
         if not keep_going:
             raise
@@ -172,14 +175,13 @@ def _message_page(
 def _preview(
     message: Message,
     name: str,
-    audience: str,
+    path: Path,
     root: Path,
     variables: Mapping[str, str],
     now: datetime,
     users: Collection[str],
     channels: Collection[str],
 ) -> MessagePage:
-    path = resolve_audience(root, audience)
     # Only to find each user's locale, the way a render does; nothing is rendered here.
     renderer = MessageRenderer(message, templates_root(root), {}, now)
     counts: Counter[str | None] = Counter()

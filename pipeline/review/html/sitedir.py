@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import Final
 
-from pipeline.errors import InputError
+from pipeline.errors import InputError, StorageError
 
 # Relative POSIX path -> the page's text. Built whole before anything is written.
 Site = dict[str, str]
@@ -29,7 +29,15 @@ def write_site(site: Mapping[str, str], target: Path) -> None:
     Raises:
         InputError: ``target``'s parent is missing, ``target`` is a file, or a folder
             that is not a site written by pipeline.
+        StorageError: The site cannot be written (a full disk, a read-only folder).
     """
+    try:
+        _write_site(site, target)
+    except OSError as exc:
+        raise StorageError.of(exc, "write the site", target) from exc
+
+
+def _write_site(site: Mapping[str, str], target: Path) -> None:
     parent = target.parent
     if not parent.is_dir():
         raise InputError(f"the output folder's parent {parent} does not exist", fix="create it")

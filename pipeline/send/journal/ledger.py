@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -10,8 +9,8 @@ from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
 
-from pipeline.api import to_json
 from pipeline.errors import JournalError
+from pipeline.send.journal.packing import pack, pack_results, unpack, unpack_results
 from pipeline.send.journal.records import (
     ACCEPTED,
     ANSWERED,
@@ -26,6 +25,7 @@ from pipeline.send.journal.records import (
     ResultRow,
     Unknown,
 )
+from pipeline.send.journal.rendered import recipients_of
 
 
 class Ledger:
@@ -139,7 +139,10 @@ class Ledger:
             f" FROM requests WHERE id IN ({marks}) ORDER BY id",
             tuple(request_ids),
         )
-        return [Claimed(*row) for row in rows]
+        return [
+            Claimed(row_id, seq, kind, unpack(body), *rest)
+            for row_id, seq, kind, body, *rest in rows
+        ]
 
     def record(self, run_id: int, answers: Sequence[Answer]) -> list[Queued]:
         """Store answers, their results and their retries in one transaction.
@@ -163,7 +166,7 @@ class Ledger:
         db.executemany(
             "INSERT INTO answers (request_id, run_id, origin, attempt, results)"
             " SELECT id, run_id, origin, attempt, ? FROM requests WHERE id = ?",
-            ((to_json(a.results), a.request_id) for a in answers),
+            ((pack_results(a.results), a.request_id) for a in answers),
         )
 
     def _add_requests(
@@ -187,7 +190,7 @@ class Ledger:
                     request.users,
                     PENDING,
                     request.not_before,
-                    request.body,
+                    pack(request.body),
                     request.recipients,
                 ),
             )
@@ -212,19 +215,29 @@ class Ledger:
         )
         unknown = []
         for request_id, seq, kind, body, recipients in rows:
-            users, endpoints = _recipients(kind, body, recipients)
+            users, endpoints = recipients_of(kind, body, recipients)
             unknown.append(Unknown(request_id, seq, kind, users, endpoints))
         return unknown
 
     def pending_users(self, run_id: int) -> Iterator[str]:
         """The users of the run's rendered requests that never left, in order."""
+        for user_id, _ in self.pending_recipients(run_id):
+            yield user_id
+
+    def pending_recipients(self, run_id: int) -> Iterator[tuple[str, str]]:
+        """(user, address) of the run's rendered requests that never left, in order.
+
+        The address is empty for SendUsersMessages, which names users only; a user of a
+        SendMessages request comes once per address, with the address.
+        """
         rows = self._db.execute(
-            "SELECT body FROM requests WHERE run_id = ? AND state = ? AND parent IS NULL"
-            " ORDER BY id",
+            "SELECT kind, body, recipients FROM requests WHERE run_id = ? AND state = ?"
+            " AND parent IS NULL ORDER BY id",
             (run_id, PENDING),
         ).fetchall()
-        for (body,) in rows:
-            yield from json.loads(body)["SendUsersMessageRequest"]["Users"]
+        for kind, body, recipients in rows:
+            users, addresses = recipients_of(kind, body, recipients)
+            yield from zip(users, addresses or ("",) * len(users), strict=True)
 
     def resend_unknown(self, run_id: int) -> int:
         """Put the run's in-flight requests back to pending; returns how many."""
@@ -245,7 +258,7 @@ class Ledger:
         note = "in flight when the run stopped; accepted as unknown"
         answers = []
         for request_id, kind, body, recipients, attempt in rows:
-            users, endpoints = _recipients(kind, body, recipients)
+            users, endpoints = recipients_of(kind, body, recipients)
             results = [
                 (user, endpoint, UNKNOWN_STATUS, None, None, note)
                 for user, endpoint in zip(users, endpoints or ("",) * len(users), strict=True)
@@ -274,18 +287,8 @@ class Ledger:
                 yield from _resolve(group)
                 group = []
             current = origin
-            group.append((attempt, json.loads(results)))
+            group.append((attempt, unpack_results(results)))
         yield from _resolve(group)
-
-
-def _recipients(
-    kind: str, body: str, recipients: str | None
-) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    if kind == "endpoints" and recipients is not None:
-        mapping: dict[str, str] = json.loads(recipients)
-        return tuple(mapping.values()), tuple(mapping)
-    users = json.loads(body)["SendUsersMessageRequest"]["Users"]
-    return tuple(users), ()
 
 
 def _resolve(answers: list[tuple[int, list[ResultRow]]]) -> Iterator[FinalResult]:

@@ -10,11 +10,25 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
+from pipeline.api import USERS_API
 from pipeline.errors import DuplicateRunError, RunBusyError
 
 DEFAULT_JOURNAL: Final = Path(".pipeline") / "journal.sqlite"
 SANDBOX_TARGET: Final = "sandbox"
 AWS_TARGET: Final = "aws"
+
+# What a run is for: a send to its audience, or a test send to addresses given by hand
+# (``pipeline test-send``), which is never a duplicate of anything and is never resumed.
+SEND_PURPOSE: Final = "send"
+TEST_PURPOSE: Final = "test"
+
+# Request kinds: SendUsersMessages; SendMessages to endpoint ids (retries of the users
+# path) or to addresses; and the users without addresses of a SendMessages run, stored
+# answered (PERMANENT_FAILURE under an empty address) and never sent.
+USERS_KIND: Final = "users"
+ENDPOINTS_KIND: Final = "endpoints"
+ADDRESSES_KIND: Final = "addresses"
+UNADDRESSED_KIND: Final = "unaddressed"
 
 PENDING: Final = "pending"
 IN_FLIGHT: Final = "in_flight"
@@ -48,6 +62,8 @@ class RunSpec:
         region: The AWS Region, when known.
         root: The project root.
         git_commit: The commit checked out at the root, when it is a git repository.
+        api: ``send-users-messages`` or ``send-messages``.
+        purpose: ``send``, or ``test`` for a test send.
         shard: The shard sent, as ``I/N``; None for the whole audience.
     """
 
@@ -58,6 +74,8 @@ class RunSpec:
     region: str | None
     root: str
     git_commit: str | None = None
+    api: str = USERS_API
+    purpose: str = SEND_PURPOSE
     shard: str | None = None
 
 
@@ -83,6 +101,8 @@ class Run:
     created_at: str
     updated_at: str
     finished_at: str | None
+    api: str = USERS_API
+    purpose: str = SEND_PURPOSE
     shard: str | None = None  # ``I/N``, or None for the whole audience
 
     def as_json(self) -> dict[str, Any]:

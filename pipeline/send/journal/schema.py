@@ -1,8 +1,9 @@
-"""The journal's SQLite schema and its two larger queries."""
+"""The journal's SQLite schema, its upgrade from older journals, and how a connection is set up."""
 
 from __future__ import annotations
 
 import sqlite3
+import time
 from typing import Final
 
 SCHEMA: Final = """
@@ -25,6 +26,8 @@ CREATE TABLE IF NOT EXISTS runs (
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
     finished_at TEXT,
+    api TEXT NOT NULL DEFAULT 'send-users-messages',
+    purpose TEXT NOT NULL DEFAULT 'send',
     shard TEXT
 );
 CREATE INDEX IF NOT EXISTS runs_by_content ON runs (content_hash, target);
@@ -39,7 +42,7 @@ CREATE TABLE IF NOT EXISTS requests (
     users INTEGER NOT NULL,
     state TEXT NOT NULL,
     not_before REAL NOT NULL DEFAULT 0,
-    body TEXT NOT NULL,
+    body BLOB NOT NULL,
     recipients TEXT,
     aws_request_id TEXT,
     sent_at TEXT,
@@ -51,25 +54,62 @@ CREATE TABLE IF NOT EXISTS answers (
     run_id INTEGER NOT NULL,
     origin INTEGER NOT NULL,
     attempt INTEGER NOT NULL,
-    results TEXT NOT NULL
+    results BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS answers_by_run ON answers (run_id, origin);
+CREATE TABLE IF NOT EXISTS pruned (
+    run_id INTEGER PRIMARY KEY,
+    pruned_at TEXT NOT NULL,
+    endpoints_by_status TEXT NOT NULL,
+    users_by_status TEXT NOT NULL
+);
+"""
+
+# Journals before 0.2.0 called every send to AWS "aws". Runs are now named by the endpoint
+# URL used, which for those was the Region's own: renamed so that they still count for
+# duplicate refusal and --resume.
+LEGACY_AWS_TARGET: Final = "aws"
+UPGRADE: Final = f"""
+UPDATE runs SET target = 'https://pinpoint.' || region || '.amazonaws.com'
+    || CASE WHEN region LIKE 'cn-%' THEN '.cn' ELSE '' END
+WHERE target = '{LEGACY_AWS_TARGET}' AND region IS NOT NULL
 """
 
 RUN_COLUMNS: Final = (
     "id, message, audience, application_id, target, region, root, git_commit, content_hash,"
-    " requests, users, status, error, pid, host, created_at, updated_at, finished_at, shard"
+    " requests, users, status, error, pid, host, created_at, updated_at, finished_at, api,"
+    " purpose, shard"
+)
+# Columns added to ``runs`` since its first version: a journal written before them gets
+# them on opening, with the value every older run had.
+ADDED_RUN_COLUMNS: Final = (
+    ("api", "TEXT NOT NULL DEFAULT 'send-users-messages'"),
+    ("purpose", "TEXT NOT NULL DEFAULT 'send'"),
+    ("shard", "TEXT"),
 )
 
-# Columns added since the first journals, with their definitions: a journal written by an
-# earlier version gains them when it is opened.
-ADDED_COLUMNS: Final = {"runs": {"shard": "TEXT"}}
+
+def add_columns(db: sqlite3.Connection) -> None:
+    """Give a journal written by an older version the columns added since (in a transaction)."""
+    present = {row[1] for row in db.execute("PRAGMA table_info(runs)")}
+    for name, definition in ADDED_RUN_COLUMNS:
+        if name not in present:
+            db.execute(f"ALTER TABLE runs ADD COLUMN {name} {definition}")
 
 
-def upgrade(db: sqlite3.Connection) -> None:
-    """Add the columns a journal of an earlier version lacks (they start out NULL)."""
-    for table, columns in ADDED_COLUMNS.items():
-        present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
-        for name, definition in columns.items():
-            if name not in present:
-                db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {definition}")
+def use_wal(db: sqlite3.Connection, *, patience: float = 10.0) -> None:
+    """Put the database in WAL mode, waiting (as long as for any lock) for other processes.
+
+    SQLite answers a switch to WAL that meets another connection's lock with "database is
+    locked" at once, without its busy handler: two sends started together on a new
+    journal would make one of them fail. The switch is retried instead.
+    """
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.005)

@@ -10,10 +10,13 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Final
 
-from pipeline.api import ApiRequest, EncodedRequest, encoded
+from pipeline.api import USERS_API, EncodedRequest
 from pipeline.errors import InputError, JournalError
+from pipeline.render.address_batch import Rendered
 from pipeline.send.journal.ledger import Ledger
+from pipeline.send.journal.packing import pack
 from pipeline.send.journal.records import (
     ACCEPTED,
     ANSWERED,
@@ -22,15 +25,32 @@ from pipeline.send.journal.records import (
     PENDING,
     RUNNING,
     SANDBOX_TARGET,
+    SEND_PURPOSE,
     STOPPED,
     SUPERSEDED,
+    UNADDRESSED_KIND,
     Progress,
     Run,
     RunSpec,
     busy_error,
     duplicate_error,
 )
-from pipeline.send.journal.schema import RUN_COLUMNS, SCHEMA, upgrade
+from pipeline.send.journal.rendered import answer_unaddressed, stored
+from pipeline.send.journal.schema import (
+    LEGACY_AWS_TARGET,
+    RUN_COLUMNS,
+    SCHEMA,
+    UPGRADE,
+    add_columns,
+    use_wal,
+)
+
+# A run counts as sent once one of its requests left: the unaddressed users of a
+# SendMessages run are answered from the start, but nothing was sent to them.
+_SENT_REQUEST: Final = (
+    "SELECT 1 FROM requests AS q WHERE q.run_id = runs.id"
+    f" AND q.state <> '{PENDING}' AND q.kind <> '{UNADDRESSED_KIND}'"
+)
 
 
 def _utc_now() -> datetime:
@@ -53,21 +73,36 @@ class Journal(Ledger):
             _create_private(path)
             self._db = self._connect()
             self._db.executescript(SCHEMA)
-            upgrade(self._db)
+            with self.transaction() as db:  # two processes opening it at once: one alters
+                add_columns(db)
+                self._upgrade()
         except (OSError, sqlite3.Error) as exc:
             raise JournalError(
                 f"cannot open the journal {path}: {exc}",
                 fix="check that the directory is writable, or pass --journal PATH",
             ) from exc
 
+    def _upgrade(self) -> None:
+        """Bring runs written by older versions up to date (a write only when needed)."""
+        legacy = self._db.execute(
+            "SELECT 1 FROM runs WHERE target = ? AND region IS NOT NULL LIMIT 1",
+            (LEGACY_AWS_TARGET,),
+        ).fetchone()
+        if legacy is not None:
+            self._db.execute(UPGRADE)
+
     def _connect(self, *, check_same_thread: bool = True) -> sqlite3.Connection:
         db = sqlite3.connect(
             self.path, isolation_level=None, timeout=10.0, check_same_thread=check_same_thread
         )
+        # Takes effect only on a new, empty file (before WAL is set): each stored request
+        # and answer ends in a part-filled overflow page, half a page lost on average, and
+        # 1 KiB pages lose a quarter of what 4 KiB pages do (~15 bytes per user).
+        db.execute("PRAGMA page_size = 1024")
         # WAL lets readers (``pipeline runs``) look while a send writes. NORMAL commits
         # reach the log without an fsync: a committed "in flight" survives a crash of the
         # process, which is what a request's fate depends on, at a fraction of FULL's cost.
-        db.execute("PRAGMA journal_mode=WAL")
+        use_wal(db)
         db.execute("PRAGMA synchronous=NORMAL")
         return db
 
@@ -86,15 +121,16 @@ class Journal(Ledger):
     def create_run(
         self,
         spec: RunSpec,
-        requests: Iterable[ApiRequest | EncodedRequest],
+        requests: Iterable[Rendered | EncodedRequest],
         *,
         force: bool = False,
     ) -> Run:
-        """Record a new run and its rendered requests, stored as their canonical JSON text.
+        """Record a new run and its rendered requests: their canonical JSON text, packed.
 
         ``requests`` is consumed inside one transaction: if it raises (a render error
         half-way), nothing is written. Unless ``force``, a run is refused when an earlier
-        run sent the same content to the same target, except for embedded sandbox runs.
+        run sent the same content to the same target, except for embedded sandbox runs
+        and test sends, which are never refused and never count as sent content.
 
         Raises:
             DuplicateRunError: An earlier run already sent (part of) the same content.
@@ -105,7 +141,8 @@ class Journal(Ledger):
             cursor = db.execute(
                 "INSERT INTO runs (message, audience, application_id, target, region, root,"
                 " git_commit, content_hash, requests, users, status, pid, host, created_at,"
-                " updated_at, shard) VALUES (?, ?, ?, ?, ?, ?, ?, '', 0, 0, ?, ?, ?, ?, ?, ?)",
+                " updated_at, api, purpose, shard)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, '', 0, 0, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     spec.message,
                     spec.audience,
@@ -119,6 +156,8 @@ class Journal(Ledger):
                     socket.gethostname(),
                     now,
                     now,
+                    spec.api,
+                    spec.purpose,
                     spec.shard,
                 ),
             )
@@ -126,23 +165,24 @@ class Journal(Ledger):
             assert run_id is not None
             totals = [0, 0]
 
-            def rows() -> Iterator[tuple[int, int, int, str]]:
-                for seq, request in enumerate(requests, start=1):
-                    line = encoded(request)
-                    text, users = line.text, line.users
-                    digest.update(text.encode())
-                    digest.update(b"\n")
-                    totals[0] = seq
-                    totals[1] += users
-                    yield run_id, seq, users, text
+            def rows() -> Iterator[tuple[int, int, str, int, str, bytes, str | None]]:
+                for seq, item in enumerate(requests, start=1):
+                    row = stored(item)
+                    if row.content:
+                        digest.update(row.encoded)
+                        digest.update(b"\n")
+                        totals[0] += 1
+                    totals[1] += row.users
+                    state = PENDING if row.content else ANSWERED
+                    yield run_id, seq, row.kind, row.users, state, pack(row.body), row.recipients
 
             db.executemany(
-                "INSERT INTO requests (run_id, seq, kind, attempt, users, state, body)"
-                f" VALUES (?, ?, 'users', 1, ?, '{PENDING}', ?)",
+                "INSERT INTO requests (run_id, seq, kind, attempt, users, state, body, recipients)"
+                " VALUES (?, ?, ?, 1, ?, ?, ?, ?)",
                 rows(),
             )
             content_hash = digest.hexdigest()
-            if spec.target != SANDBOX_TARGET:
+            if spec.target != SANDBOX_TARGET and spec.purpose == SEND_PURPOSE:
                 # Checked in the same transaction as the insert: two sends of the same
                 # content started together cannot both pass (the journal's write lock
                 # orders them), and the later one sees the earlier one running.
@@ -154,10 +194,9 @@ class Journal(Ledger):
                     raise duplicate_error(earlier)
                 db.execute(
                     f"UPDATE runs SET status = '{SUPERSEDED}' WHERE content_hash = ?"
-                    " AND target = ? AND application_id = ? AND shard IS ?"
-                    f" AND status IN ('{RUNNING}', '{STOPPED}') AND NOT EXISTS"
-                    " (SELECT 1 FROM requests AS q WHERE q.run_id = runs.id"
-                    f" AND q.state <> '{PENDING}')",
+                    f" AND target = ? AND application_id = ? AND purpose = '{SEND_PURPOSE}'"
+                    " AND shard IS ?"
+                    f" AND status IN ('{RUNNING}', '{STOPPED}') AND NOT EXISTS ({_SENT_REQUEST})",
                     (content_hash, spec.target, spec.application_id, spec.shard),
                 )
             db.execute(
@@ -165,6 +204,7 @@ class Journal(Ledger):
                 (content_hash, totals[0], totals[1], run_id),
             )
             db.execute("UPDATE requests SET origin = id WHERE run_id = ?", (run_id,))
+            answer_unaddressed(db, run_id, self._now())
         return self.run(run_id)
 
     def _being_sent(self, content_hash: str, spec: RunSpec) -> Run | None:
@@ -176,7 +216,8 @@ class Journal(Ledger):
         """
         rows = self._db.execute(
             f"SELECT {RUN_COLUMNS} FROM runs WHERE content_hash = ? AND target = ?"
-            f" AND application_id = ? AND shard IS ? AND status = '{RUNNING}' ORDER BY id DESC",
+            f" AND application_id = ? AND shard IS ? AND status = '{RUNNING}'"
+            f" AND purpose = '{SEND_PURPOSE}' ORDER BY id DESC",
             (content_hash, spec.target, spec.application_id, spec.shard),
         )
         now = self._clock()
@@ -190,8 +231,8 @@ class Journal(Ledger):
         """
         row = self._db.execute(
             f"SELECT {RUN_COLUMNS} FROM runs WHERE content_hash = ? AND target = ?"
-            " AND application_id = ? AND EXISTS (SELECT 1 FROM requests AS q"
-            f" WHERE q.run_id = runs.id AND q.state <> '{PENDING}') ORDER BY id DESC LIMIT 1",
+            f" AND application_id = ? AND purpose = '{SEND_PURPOSE}' AND EXISTS ({_SENT_REQUEST})"
+            " ORDER BY id DESC LIMIT 1",
             (content_hash, spec.target, spec.application_id),
         ).fetchone()
         return None if row is None else Run(*row)
@@ -222,17 +263,20 @@ class Journal(Ledger):
         audience: str,
         application_id: str,
         target: str,
+        api: str = USERS_API,
         shard: str | None = None,
     ) -> Run | None:
-        """The newest running or stopped run of this message, audience, application, target.
+        """The newest running or stopped send of this message, audience, app, target and API.
 
-        Of this shard (``I/N``), or of the whole audience when ``shard`` is None.
+        Of this shard (``I/N``), or of the whole audience when ``shard`` is None. Test sends
+        are never resumed: they are not in the choice.
         """
         row = self._db.execute(
             f"SELECT {RUN_COLUMNS} FROM runs WHERE message = ? AND audience = ?"
-            " AND application_id = ? AND target = ? AND shard IS ?"
+            " AND application_id = ? AND target = ? AND api = ? AND shard IS ?"
+            f" AND purpose = '{SEND_PURPOSE}'"
             f" AND status IN ('{RUNNING}', '{STOPPED}') ORDER BY id DESC LIMIT 1",
-            (message, audience, application_id, target, shard),
+            (message, audience, application_id, target, api, shard),
         ).fetchone()
         return None if row is None else Run(*row)
 
@@ -270,10 +314,10 @@ class Journal(Ledger):
         requests = dict.fromkeys((PENDING, IN_FLIGHT, ANSWERED, ACCEPTED), 0)
         users = dict(requests)
         retries = 0
-        rows = self._db.execute(
+        rows = self._db.execute(  # users without addresses are never sent: not counted
             "SELECT state, parent IS NULL, COUNT(*), SUM(users) FROM requests"
-            " WHERE run_id = ? GROUP BY state, parent IS NULL",
-            (run_id,),
+            " WHERE run_id = ? AND kind <> ? GROUP BY state, parent IS NULL",
+            (run_id, UNADDRESSED_KIND),
         )
         for state, rendered, count, user_count in rows:
             if rendered:
@@ -286,7 +330,7 @@ class Journal(Ledger):
 
 def _create_private(path: Path) -> None:
     """Create the journal's folder (0700) and file (0600) if they do not exist yet."""
-    if not path.parent.exists():
-        path.parent.mkdir(mode=0o700, parents=True)
+    # Two sends started together both find the folder missing: the second must not fail.
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     if not path.exists():
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))

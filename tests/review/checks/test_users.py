@@ -43,3 +43,18 @@ def test_render_failed_for_other_template_errors(tmp_path):
     [finding] = only(lint(tmp_path, message, audience), "render-failed")
     assert finding.users == ("u-2",)
     assert lint(tmp_path, message, "users:\n  - {id: u-1, when: '2026-01-01'}\n") == []
+
+
+def test_after_a_render_runs_out_of_time_no_further_user_is_rendered(tmp_path, monkeypatch):
+    # 10**10 iterations never end: whatever the machine, the limit is what stops them.
+    monkeypatch.setenv("PIPELINE_RENDER_LIMITS", "seconds=0.05")
+    message = GOOD.replace(
+        "{{ user.first_name }}",
+        "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+    )
+    audience = "users:\n" + "".join(f"  - {{id: u-{i}}}\n" for i in range(50))
+    [finding] = lint(tmp_path, message, audience)
+    assert finding.check == "render-failed"
+    assert "longer than the limit of 0.05 s" in finding.message
+    assert "lint rendered no further users of this message" in finding.message
+    assert finding.users == ("u-0",)

@@ -69,7 +69,7 @@ def cli(*args):
 
 def preview_json(project, message):
     output = cli("preview", message, "beta_testers", "--root", str(project), "--format", "json")
-    return {user["user_id"]: user for user in json.loads(output.stdout)}
+    return {user["user_id"]: user for user in json.loads(output.stdout)["users"]}
 
 
 @pytest.fixture(scope="module")

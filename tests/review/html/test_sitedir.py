@@ -2,7 +2,7 @@
 
 import pytest
 
-from pipeline.errors import InputError
+from pipeline.errors import InputError, StorageError
 from pipeline.review.html.sitedir import MARKER, write_site
 
 
@@ -56,7 +56,8 @@ def test_a_failed_write_leaves_the_previous_site_and_no_debris(tmp_path, monkeyp
             yield "index.html", "new"
             raise OSError("disk full")
 
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(StorageError, match="cannot write the site: disk full") as caught:
         write_site(Exploding(), target)
+    assert caught.value.exit_code == 3
     assert listing(tmp_path) == ["site", f"site/{MARKER}", "site/index.html"]
     assert (target / "index.html").read_text() == "old"

@@ -13,8 +13,10 @@ import pytest
 
 from pipeline.api import ApiRequest, encode_request
 from pipeline.errors import AudienceError, DuplicateRunError, InputError, JournalError, RunBusyError
+from pipeline.render.address_batch import Unaddressed
 from pipeline.send.journal import (
     ACCEPTED,
+    ADDRESSES_KIND,
     ANSWERED,
     FINISHED,
     IN_FLIGHT,
@@ -23,12 +25,13 @@ from pipeline.send.journal import (
     SANDBOX_TARGET,
     STOPPED,
     SUPERSEDED,
+    TEST_PURPOSE,
     Answer,
     Journal,
     Outbound,
     RunSpec,
 )
-from tests.send.support import AWS_SPEC, make_requests, user_ids
+from tests.send.support import AWS_SPEC, make_addressed, make_requests, user_ids
 
 
 def answer_all(journal: Journal, run_id: int, status: str = "SUCCESSFUL") -> None:
@@ -125,7 +128,7 @@ def test_a_run_that_sent_nothing_is_superseded_not_a_duplicate(journal):
 def test_latest_unfinished_matches_message_audience_application_and_target(journal):
     run = journal.create_run(AWS_SPEC, make_requests(user_ids(3)))
     found = journal.latest_unfinished(
-        message="hello", audience="audiences/people.jsonl", application_id="app-1", target="aws"
+        message="hello", audience="audiences/people.jsonl", application_id="app-1", target=AWS_SPEC.target
     )
     assert found is not None and found.id == run.id
     assert (
@@ -140,7 +143,7 @@ def test_latest_unfinished_matches_message_audience_application_and_target(journ
     journal.set_status(run.id, "finished")
     assert (
         journal.latest_unfinished(
-            message="hello", audience="audiences/people.jsonl", application_id="app-1", target="aws"
+            message="hello", audience="audiences/people.jsonl", application_id="app-1", target=AWS_SPEC.target
         )
         is None
     )
@@ -199,7 +202,7 @@ def test_a_run_records_who_sends_it(journal):
         "hello",
         "audiences/people.jsonl",
         "app-1",
-        "aws",
+        "https://pinpoint.us-east-1.amazonaws.com",
         "us-east-1",
     )
 
@@ -240,14 +243,166 @@ def test_progress_counts_rendered_requests_and_pending_retries_apart(journal):
     assert progress.retries_pending == 1
 
 
+def test_runs_that_older_journals_sent_to_aws_are_named_by_their_endpoint(tmp_path):
+    # Before 0.2.0 every send to AWS was recorded as "aws"; such a run must still stop a
+    # second send of the same content to the same Region.
+    path = tmp_path / "journal.sqlite"
+    requests = make_requests(user_ids(3))
+    with Journal(path) as journal:
+        for region in ("eu-west-1", "cn-north-1", None):
+            spec = RunSpec(**{**_fields(AWS_SPEC), "target": "aws", "region": region})
+            run = journal.create_run(spec, requests, force=True)
+            journal.claim([item.id for item in journal.queued(run.id)])
+    with Journal(path) as journal:
+        assert [run.target for run in reversed(journal.runs())] == [
+            "https://pinpoint.eu-west-1.amazonaws.com",
+            "https://pinpoint.cn-north-1.amazonaws.com.cn",
+            "aws",  # no Region recorded: nothing to go by
+        ]
+        spec = RunSpec(
+            **{**_fields(AWS_SPEC), "target": "https://pinpoint.eu-west-1.amazonaws.com"}
+        )
+        with pytest.raises(DuplicateRunError, match=r"^run 1 \(unfinished"):
+            journal.create_run(spec, requests)
+
+
+def _fields(spec: RunSpec) -> dict[str, object]:
+    return {name: getattr(spec, name) for name in spec.__dataclass_fields__}
+
+
+# Runs to addresses (SendMessages) and test sends.
+
+ADDRESS_SPEC = RunSpec(
+    message="hello",
+    audience="audiences/people.jsonl",
+    application_id="app-1",
+    target="https://pinpoint.us-east-1.amazonaws.com",
+    region="us-east-1",
+    root="/project",
+    api="send-messages",
+)
+TEST_SPEC = RunSpec(
+    message="hello",
+    audience="audiences/people.jsonl",
+    application_id="app-1",
+    target="https://pinpoint.us-east-1.amazonaws.com",
+    region="us-east-1",
+    root="/project",
+    api="send-messages",
+    purpose=TEST_PURPOSE,
+)
+
+
+def addressed_with_unaddressed(users):
+    return [*make_addressed(users, per_user=2), Unaddressed(("nobody-1", "nobody-2"))]
+
+
+def test_an_address_run_stores_its_requests_and_owners_and_hashes_what_render_prints(journal):
+    items = addressed_with_unaddressed(user_ids(15))
+    run = journal.create_run(ADDRESS_SPEC, items)
+
+    printed = "".join(encode_request(item.request) + "\n" for item in items[:2])
+    assert run.content_hash == hashlib.sha256(printed.encode()).hexdigest()
+    assert (run.requests, run.users, run.api, run.purpose) == (2, 17, "send-messages", "send")
+    claimed = journal.claim([item.id for item in journal.queued(run.id)])
+    assert [c.kind for c in claimed] == [ADDRESSES_KIND, ADDRESSES_KIND]
+    assert json.loads(claimed[1].recipients) == items[1].owners
+    assert claimed[1].users == 5
+
+
+def test_users_without_addresses_are_answered_at_once_and_never_queued(journal):
+    run = journal.create_run(ADDRESS_SPEC, addressed_with_unaddressed(user_ids(5)))
+    assert len(journal.queued(run.id)) == 1
+    failed = [r for r in journal.final_results(run.id) if r.user_id.startswith("nobody")]
+    assert [(r.user_id, r.endpoint_id, r.status) for r in failed] == [
+        ("nobody-1", "", "PERMANENT_FAILURE"),
+        ("nobody-2", "", "PERMANENT_FAILURE"),
+    ]
+    # Nothing was sent: they are not progress, and the run is not "sent before".
+    assert journal.progress(run.id).users == {PENDING: 5, IN_FLIGHT: 0, ANSWERED: 0, ACCEPTED: 0}
+    again = journal.create_run(ADDRESS_SPEC, addressed_with_unaddressed(user_ids(5)))
+    assert journal.run(run.id).status == SUPERSEDED
+    assert again.status == RUNNING
+
+
+def test_test_sends_are_never_refused_and_never_make_content_look_sent(journal):
+    items = make_addressed(user_ids(3))
+    first = journal.create_run(TEST_SPEC, items)
+    answer_all_addresses(journal, first.id)
+    second = journal.create_run(TEST_SPEC, items)  # a test again: never a duplicate
+    answer_all_addresses(journal, second.id)
+    # The same content as a real send is not refused either: no test counts as a send.
+    real = journal.create_run(ADDRESS_SPEC, items)
+    assert {first.purpose, second.purpose, real.purpose} == {TEST_PURPOSE, "send"}
+    answer_all_addresses(journal, real.id)
+    with pytest.raises(DuplicateRunError, match=rf"run {real.id} "):  # a send is, as ever
+        journal.create_run(ADDRESS_SPEC, items)
+
+
+def test_resume_finds_only_sends_of_the_same_api(journal):
+    users = journal.create_run(AWS_SPEC, make_requests(user_ids(3)))
+    test = journal.create_run(TEST_SPEC, make_addressed(user_ids(3)))
+    where = {
+        "message": "hello",
+        "audience": "audiences/people.jsonl",
+        "application_id": "app-1",
+        "target": "https://pinpoint.us-east-1.amazonaws.com",
+    }
+    assert journal.latest_unfinished(**where).id == users.id
+    assert journal.latest_unfinished(**where, api="send-messages") is None  # tests never resume
+    addressed = journal.create_run(ADDRESS_SPEC, make_addressed(user_ids(4)))
+    assert journal.latest_unfinished(**where, api="send-messages").id == addressed.id
+    assert test.id not in {users.id, addressed.id}
+
+
+def answer_all_addresses(journal, run_id, status="SUCCESSFUL"):
+    claimed = journal.claim([item.id for item in journal.queued(run_id)])
+    answers = []
+    for request in claimed:
+        owners = json.loads(request.recipients)
+        rows = [(user, address, status, 200, "m", None) for address, user in owners.items()]
+        answers.append(Answer(request.id, "aws-1", request.attempt, rows))
+    journal.record(run_id, answers)
+
+
+def test_a_journal_from_before_the_send_apis_gains_their_columns(tmp_path):
+    path = tmp_path / "journal.sqlite"
+    with sqlite3.connect(path) as db:  # the runs table as the first version wrote it
+        db.executescript(OLD_RUNS)
+        db.execute(
+            "INSERT INTO runs (message, audience, application_id, target, root, content_hash,"
+            " requests, users, status, created_at, updated_at) VALUES"
+            " ('hello', 'people', 'app-1', 'aws', '/', 'f00d', 1, 1, 'finished', 't', 't')"
+        )
+    with Journal(path) as journal:
+        [old] = journal.runs()
+        assert (old.api, old.purpose) == ("send-users-messages", "send")
+        new = journal.create_run(ADDRESS_SPEC, make_addressed(user_ids(2)))
+        assert journal.run(new.id).api == "send-messages"
+    with Journal(path) as again:  # opening it once more changes nothing
+        assert len(again.runs()) == 2
+
+
+OLD_RUNS = """
+CREATE TABLE runs (
+    id INTEGER PRIMARY KEY, message TEXT NOT NULL, audience TEXT NOT NULL,
+    application_id TEXT NOT NULL, target TEXT NOT NULL, region TEXT, root TEXT NOT NULL,
+    git_commit TEXT, content_hash TEXT NOT NULL, requests INTEGER NOT NULL,
+    users INTEGER NOT NULL, status TEXT NOT NULL, error TEXT, pid INTEGER, host TEXT,
+    created_at TEXT NOT NULL, updated_at TEXT NOT NULL, finished_at TEXT
+);
+"""
+
+
 def test_a_shard_is_part_of_the_run_and_of_what_resumes(journal):
     spec = dataclasses.replace(AWS_SPEC, shard="2/3")
     run = journal.create_run(spec, make_requests(user_ids(3)))
     assert journal.run(run.id).shard == "2/3"
     where = {"message": "hello", "audience": "audiences/people.jsonl", "application_id": "app-1"}
-    assert journal.latest_unfinished(**where, target="aws", shard="2/3").id == run.id
-    assert journal.latest_unfinished(**where, target="aws", shard="1/3") is None
-    assert journal.latest_unfinished(**where, target="aws") is None  # the whole audience
+    target = AWS_SPEC.target
+    assert journal.latest_unfinished(**where, target=target, shard="2/3").id == run.id
+    assert journal.latest_unfinished(**where, target=target, shard="1/3") is None
+    assert journal.latest_unfinished(**where, target=target) is None  # the whole audience
 
 
 def test_the_same_content_sent_as_another_shard_is_a_duplicate(journal):
