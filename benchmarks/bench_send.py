@@ -148,7 +148,7 @@ def render_command(source: Path, target: Path) -> list[str]:
 
 def send_phase_rate(stderr: str) -> float:
     """The users/s of the last progress line of ``pipeline send``."""
-    rates = re.findall(r"users answered \(([\d,]+)/s\)", stderr)
+    rates = re.findall(r"users answered .*\(([\d,]+) users/s\)", stderr)
     return float(rates[-1].replace(",", "")) if rates else float("nan")
 
 

@@ -20,6 +20,7 @@ character, raw or written ``\u0000`` or ``"\0"``, and a lone surrogate (``\ud800
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -214,6 +215,11 @@ def no_users_error(path: Path) -> AudienceError:
     )
 
 
+# A record's addresses, as a chunk read apart notes them for the check across chunks:
+# (its place among the chunk's records, its user id, its line, the addresses).
+AddressNote = tuple[int, str, int, tuple[Address, ...]]
+
+
 def checked_users(
     audience: Audience,
     records: Iterable[Record],
@@ -221,22 +227,22 @@ def checked_users(
     shard: Shard | None = None,
     seen: IdIndex | None = None,
     tally: Tally | None = None,
+    notes: list[AddressNote] | None = None,
+    places: array[int] | None = None,
+    offset: int = 0,
 ) -> Iterator[User]:
-    """Users of ``records`` with defaults applied and ids checked, of ``shard`` only.
+    """Users of ``records`` with defaults applied, ids and addresses checked, of ``shard``.
 
-    With ``seen``, a repeated id is an error; without, the caller checks (a chunk of a
-    parallel render does not see the other chunks' ids). ``tally`` counts every record.
+    With ``seen`` (a whole read), a repeated id is an error, and so is an address listed
+    for two users (of any shard: one person messaged twice). A chunk read apart checks
+    neither; the caller does, in order, from what the chunk notes: ``notes`` gets every
+    record's addresses, ``places`` each user's place among the records. ``tally`` counts
+    every record; ``offset`` is the place of the first (a YAML chunk's start), for the
+    line of an error.
     """
     path, defaults = audience.path, audience.defaults
     contains = shard.contains if shard is not None else None
-    # Addresses are checked across users only when the whole file is read in order (a
-    # chunk of a parallel render sees its own users only; it sends to user ids, not to
-    # addresses).
-    book = (
-        None
-        if seen is None
-        else AddressBook(lambda address, position: _address_owner(audience, address, position))
-    )
+    book = None if seen is None else address_book(audience)
     count = 0
     for line, record in records:
         count += 1  # every record, whichever shard its user is in
@@ -264,20 +270,31 @@ def checked_users(
             raise error
         addresses: tuple[Address, ...] = ()
         if ADDRESSES_KEY in record:
-            fail = _address_fail(audience, user_id, line, count - 1)
+            fail = address_fail(audience, user_id, line, offset + count - 1)
             addresses = read_addresses(record[ADDRESSES_KEY], fail)
             if book is not None:
                 book.add(addresses, count - 1, fail)
+            if notes is not None:
+                notes.append((count - 1, user_id, line, addresses))
         if not ours:
             continue
         attributes = {**defaults, **record} if defaults else record
         attributes["id"] = user_id
+        if places is not None:
+            places.append(count - 1)
         yield User(user_id, attributes, line, addresses)
     if tally is not None:
         tally.records = count
 
 
-def _address_fail(audience: Audience, user_id: str, line: int, position: int) -> Fail:
+def address_book(audience: Audience) -> AddressBook:
+    """A book of addresses that reads the audience again to name a taken one's first owner."""
+    return AddressBook(lambda address, position: _address_owner(audience, address, position))
+
+
+def address_fail(audience: Audience, user_id: str, line: int, position: int) -> Fail:
+    """The error for a wrong address of the user at ``position`` (a record's place)."""
+
     def fail(what: str, fix: str) -> AddressError:
         where = line or _line_at(audience, position)
         return AddressError(what, path=audience.path, line=where, user_id=user_id, fix=fix)

@@ -16,13 +16,23 @@ from __future__ import annotations
 
 import csv
 from array import array
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from bisect import bisect_left
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import IO, Final
 
-from pipeline.audience import Audience
-from pipeline.errors import AudienceError
+from pipeline.audience import (
+    AddressNote,
+    Audience,
+    Tally,
+    User,
+    address_book,
+    address_fail,
+    checked_users,
+)
+from pipeline.errors import AddressError, AudienceError
 from pipeline.idindex import IdIndex
+from pipeline.shard import Shard
 
 # About 2,000 users of a typical export per chunk: enough work to make its pickling and
 # bookkeeping negligible, small enough that the last chunks keep every worker busy.
@@ -113,24 +123,84 @@ def _csv_row_boundary(stream: IO[bytes], start: int, size: int) -> tuple[int, in
     return start + consumed[0], consumed[1]
 
 
+@dataclass(slots=True)
+class ChunkRead:
+    """What reading a chunk notes for the checks across chunks (``IdsAcrossChunks``).
+
+    Attributes:
+        ids: The users' ids, in order (up to the one an error stopped at, when its id was
+            read).
+        lines: Their lines.
+        places: Their places among the chunk's records.
+        notes: Every record's addresses, whichever shard its user is in.
+        tally: The records read, once the chunk is read to its end.
+    """
+
+    ids: list[str] = field(default_factory=list)
+    lines: array[int] = field(default_factory=lambda: array("L"))
+    places: array[int] = field(default_factory=lambda: array("L"))
+    notes: list[AddressNote] = field(default_factory=list)
+    tally: Tally = field(default_factory=Tally)
+
+
+def read_chunk(
+    audience: Audience, chunk: Chunk, shard: Shard | None = None
+) -> tuple[Iterator[User], ChunkRead]:
+    """The users of one chunk (of ``shard``), checked as far as a chunk can be, and its notes."""
+    read = ChunkRead()
+    records = audience.records(chunk.start, chunk.stop, first_line=chunk.first_line)
+    users = checked_users(
+        audience,
+        records,
+        shard=shard,
+        tally=read.tally,
+        notes=read.notes,
+        places=read.places,
+        offset=chunk.start if audience.yaml_users is not None else 0,
+    )
+
+    def noted() -> Iterator[User]:
+        ids, lines = read.ids, read.lines
+        for user in users:
+            ids.append(user.id)
+            lines.append(user.line)
+            yield user
+
+    return noted(), read
+
+
 class IdsAcrossChunks:
-    """The duplicate check of a whole read, for chunks read apart: ids seen in order."""
+    """The checks of a whole read across chunks read apart: ids and addresses, in order.
+
+    A chunk notes its users' ids and places among its records, and every record's
+    addresses (``checked_users``); this checks them against the earlier chunks', as one
+    read would have: the first problem in record order wins (at one record, the id's).
+    """
 
     def __init__(self, audience: Audience) -> None:
         self._audience = audience
         self._seen = IdIndex()
+        self._book = address_book(audience)
+        self._records = 0  # of the chunks checked so far
 
-    def first_duplicate(
-        self, ids: Sequence[str], lines: Sequence[int]
-    ) -> tuple[int, AudienceError] | None:
-        """The first of ``ids`` (the next chunk's) already seen: its place and its error."""
+    def first_duplicate(self, read: ChunkRead) -> tuple[int, AudienceError] | None:
+        """The next chunk's first repeated id or address: the users before it, and its error."""
+        ids, lines, places, notes = read.ids, read.lines, read.places, read.notes
         add, audience = self._seen.add, self._audience
-        for position, user_id in enumerate(ids):
-            if not add(user_id) and (error := audience.duplicate(user_id, lines[position])):
-                return position, error
-        return None
-
-
-def line_numbers() -> array[int]:
-    """An empty compact list of line numbers, for a chunk's users."""
-    return array("L")
+        found: tuple[int, int, AudienceError] | None = None  # (place, users before, error)
+        for index, user_id in enumerate(ids):
+            if not add(user_id) and (error := audience.duplicate(user_id, lines[index])):
+                found = (places[index], index, error)
+                break
+        for place, user_id, line, addresses in notes:
+            if found is not None and place >= found[0]:
+                break  # the id's problem comes first (at the same record, too)
+            position = self._records + place
+            try:
+                fail = address_fail(audience, user_id, line, position)
+                self._book.add(addresses, position, fail)
+            except AddressError as error:
+                found = (place, bisect_left(places, place), error)
+                break
+        self._records += read.tally.records
+        return None if found is None else (found[1], found[2])

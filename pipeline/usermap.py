@@ -9,14 +9,13 @@ exactly as the one-process map would. An audience of one chunk is mapped here.
 
 from __future__ import annotations
 
-from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain, islice
 from typing import Generic, TypeVar
 
-from pipeline.audience import Audience, Tally, User, checked_users, no_users_error
-from pipeline.chunks import Chunk, IdsAcrossChunks, line_numbers, split_audience
+from pipeline.audience import Audience, User, no_users_error
+from pipeline.chunks import Chunk, ChunkRead, IdsAcrossChunks, read_chunk, split_audience
 from pipeline.errors import PipelineError
 from pipeline.shard import Shard
 from pipeline.workers import ordered_map, usable_cores
@@ -28,9 +27,7 @@ T = TypeVar("T")
 class MappedChunk(Generic[T]):
     """A chunk's results: one per user read, up to the error that stopped it, if any."""
 
-    records: int = 0
-    ids: list[str] = field(default_factory=list)
-    lines: array[int] = field(default_factory=line_numbers)
+    read: ChunkRead
     results: list[T] = field(default_factory=list)
     error: PipelineError | None = None
 
@@ -61,8 +58,8 @@ def map_users(
     ids = IdsAcrossChunks(audience)
     records = 0
     for mapped in ordered_map(mapper, chain(first, chunks), workers=workers):
-        records += mapped.records
-        duplicate = ids.first_duplicate(mapped.ids, mapped.lines)
+        records += mapped.read.tally.records
+        duplicate = ids.first_duplicate(mapped.read)
         yield from mapped.results[: None if duplicate is None else duplicate[0]]
         if duplicate is not None:
             raise duplicate[1]
@@ -79,17 +76,12 @@ class _ChunkMapper(Generic[T]):
     shard: Shard | None
 
     def __call__(self, chunk: Chunk) -> MappedChunk[T]:
-        mapped: MappedChunk[T] = MappedChunk()
-        tally = Tally()
-        records = self.audience.records(chunk.start, chunk.stop, first_line=chunk.first_line)
-        users = checked_users(self.audience, records, shard=self.shard, tally=tally)
+        users, read = read_chunk(self.audience, chunk, self.shard)
+        mapped: MappedChunk[T] = MappedChunk(read)
         work, results = self.work, mapped.results
         try:
             for user in users:
-                mapped.ids.append(user.id)
-                mapped.lines.append(user.line)
                 results.append(work(user))
         except PipelineError as error:
             mapped.error = error
-        mapped.records = tally.records
         return mapped

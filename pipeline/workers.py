@@ -23,7 +23,7 @@ import os
 import signal
 import traceback
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from multiprocessing.connection import Connection, wait
 from typing import Any, TypeVar
 
@@ -65,7 +65,7 @@ class RemoteTraceback(Exception):
 
 def ordered_map(
     work: Callable[[T], R], tasks: Iterable[T], *, workers: int, ahead: int = AHEAD
-) -> Iterator[R]:
+) -> Generator[R, None, None]:
     """``work(task)`` for every task, computed by ``workers`` forked processes, in order.
 
     With one worker, or where fork does not exist, the tasks run here, one by one.

@@ -5,7 +5,8 @@ import json
 import pytest
 
 from pipeline.audience import load_audience
-from pipeline.chunks import IdsAcrossChunks, split_audience
+from pipeline.chunks import IdsAcrossChunks, read_chunk, split_audience
+from pipeline.errors import AudienceError
 from tests.helpers import build_tree
 
 
@@ -76,14 +77,54 @@ def test_a_malformed_csv_row_is_reported_by_its_chunk_as_a_whole_read_does(tmp_p
     assert str(chunked.value) == str(whole.value)
 
 
+def checked_across(path, size):
+    """The checks across chunks of a file read in chunks of ``size`` bytes, chunk by chunk."""
+    audience = load_audience(path)
+    across = IdsAcrossChunks(audience)
+    outcomes = []
+    for chunk in split_audience(audience, chunk_bytes=size):
+        users, read = read_chunk(audience, chunk)
+        ids = [user.id for user in users]
+        outcomes.append((ids, across.first_duplicate(read)))
+    return outcomes
+
+
 def test_a_repeated_id_in_a_later_chunk_names_both_lines(tmp_path):
     path = tmp_path / "a.jsonl"
     path.write_text('{"id": "a"}\n{"id": "b"}\n{"id": "c"}\n{"id": "a"}\n', encoding="utf-8")
-    ids = IdsAcrossChunks(load_audience(path))
-    assert ids.first_duplicate(["a", "b"], [1, 2]) is None
-    place, error = ids.first_duplicate(["c", "a"], [3, 4])
-    assert place == 1
+    [(first, none), (second, (place, error))] = checked_across(path, 20)
+    assert (first, none, second, place) == (["a", "b"], None, ["c", "a"], 1)
     assert str(error) == (
         f"{path}:4: duplicate user id 'a', first at line 1 (user 'a'); user ids must be "
         "unique: remove or rename one of them"
     )
+
+
+def test_an_address_listed_by_users_chunks_apart_names_both(tmp_path):
+    lines = [{"id": f"u-{n}", "addresses": {"SMS": f"+155500{n:02d}"}} for n in range(6)]
+    lines[4]["addresses"] = {"SMS": "+15550001"}  # u-1's
+    path = tmp_path / "a.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    outcomes = checked_across(path, 100)
+    [(ids, (place, error))] = [outcome for outcome in outcomes if outcome[1] is not None]
+    assert ids[place] == "u-4"  # the users before it are the chunk's to keep
+    assert str(error) == (
+        f"{path}:5: address '+15550001' (SMS) is also listed for user 'u-1' at line 2 "
+        "(user 'u-4'); an address belongs to one user: remove it from one of them"
+    )
+    with pytest.raises(AudienceError) as whole:
+        list(load_audience(path).users())
+    assert str(whole.value) == str(error)
+
+
+def test_a_repeated_id_before_a_repeated_address_is_the_one_reported(tmp_path):
+    lines = [
+        {"id": "a", "addresses": {"SMS": "+1"}},
+        {"id": "b"},
+        {"id": "a"},  # line 3: the id first
+        {"id": "c", "addresses": {"SMS": "+1"}},  # line 4: then the address
+    ]
+    path = tmp_path / "a.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    problems = [outcome[1] for outcome in checked_across(path, 40) if outcome[1]]
+    assert "duplicate user id 'a'" in str(problems[0][1])

@@ -18,8 +18,8 @@ from array import array
 from dataclasses import dataclass, field
 
 from pipeline.api import ApiRequest, EndpointSendConfiguration, Envelope, to_json, validate_request
-from pipeline.audience import Audience, Tally, checked_users
-from pipeline.chunks import Chunk, line_numbers
+from pipeline.audience import Audience
+from pipeline.chunks import Chunk, ChunkRead, read_chunk
 from pipeline.errors import PipelineError
 from pipeline.pinpoint.limits import MAX_RECIPIENTS_PER_REQUEST
 from pipeline.render.renderer import MessageRenderer
@@ -61,21 +61,22 @@ class RenderedChunk:
 
     Attributes:
         number: The chunk's place in the audience.
-        records: Records read, of every shard (an audience without any is an error).
-        ids: The ids of the users read, in order, for the parent's duplicate check; the
-            user an error stopped at is included when its id was read.
-        lines: Their lines.
+        read: What reading it noted, for the parent's checks across chunks (ids,
+            addresses); the user an error stopped at is among its ids when its id was read.
         envelopes: The users rendered, by envelope, in order of first appearance.
         error: The error that stopped the chunk, if any: it comes after every user
             rendered and, when the parent finds no duplicate before it, is the render's.
     """
 
     number: int
-    records: int = 0
-    ids: list[str] = field(default_factory=list)
-    lines: array[int] = field(default_factory=line_numbers)
+    read: ChunkRead = field(default_factory=ChunkRead)
     envelopes: list[EnvelopeUsers] = field(default_factory=list)
     error: PipelineError | None = None
+
+    @property
+    def ids(self) -> list[str]:
+        """The ids of the chunk's users, in order."""
+        return self.read.ids
 
 
 @dataclass(slots=True)
@@ -100,21 +101,12 @@ class ChunkRenderer:
 
     def __call__(self, chunk: Chunk) -> RenderedChunk:
         """Render every user of ``chunk`` (of the shard), stopping at the first error."""
-        result = RenderedChunk(chunk.number)
+        users, read = read_chunk(self.audience, chunk, self.shard)
+        result = RenderedChunk(chunk.number, read)
         groups: dict[str, _Open] = {}
-        tally = Tally()
-        records = self.audience.records(chunk.start, chunk.stop, first_line=chunk.first_line)
-        users = checked_users(self.audience, records, shard=self.shard, tally=tally)
-        ids, lines, render_user, encode = (
-            result.ids,
-            result.lines,
-            self.renderer.render_user,
-            to_json,
-        )
+        render_user, encode = self.renderer.render_user, to_json
         try:
             for position, user in enumerate(users):
-                ids.append(user.id)
-                lines.append(user.line)
                 rendered = render_user(user)
                 envelope = rendered.envelope
                 group = groups.get(envelope.key)
@@ -135,7 +127,6 @@ class ChunkRenderer:
                 self._validate(group)
         except PipelineError as error:
             result.error = error
-        result.records = tally.records
         for group in groups.values():
             group.users.text = ",".join(group.parts)
             result.envelopes.append(group.users)

@@ -97,8 +97,8 @@ def _stitched(
     ids = IdsAcrossChunks(audience)
     records = 0
     for chunk in ordered_map(work, chunks, workers=workers):
-        records += chunk.records
-        duplicate = ids.first_duplicate(chunk.ids, chunk.lines)
+        records += chunk.read.tally.records
+        duplicate = ids.first_duplicate(chunk.read)
         yield from stitcher.add(chunk, before=None if duplicate is None else duplicate[0])
         if duplicate is not None:
             raise duplicate[1]

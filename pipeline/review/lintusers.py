@@ -13,15 +13,14 @@ A chunk already checked past such an id is checked again here, up to it.
 
 from __future__ import annotations
 
-from array import array
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import chain, islice
 from pathlib import Path
 
-from pipeline.audience import Audience, Tally, User, checked_users, load_audience, no_users_error
-from pipeline.chunks import Chunk, IdsAcrossChunks, line_numbers, split_audience
+from pipeline.audience import Audience, User, load_audience, no_users_error
+from pipeline.chunks import Chunk, ChunkRead, IdsAcrossChunks, read_chunk, split_audience
 from pipeline.errors import AudienceError
 from pipeline.message import Message
 from pipeline.pinpoint.sms import SmsTotals
@@ -44,19 +43,16 @@ class LintedUsers:
         found: The findings.
         checked: Users checked.
         locales: Who uses each locale, in order of first appearance.
-        records: Records read, of every shard.
-        ids: The ids read, in order (a chunk's, for the duplicate check across chunks).
-        lines: Their lines.
+        read: What reading a chunk noted, for the checks across chunks (ids, addresses).
         error: The audience problem that stopped the run, if any (not yet a finding).
     """
 
     found: FindingCollector
     checked: int = 0
     locales: LocaleUsers = field(default_factory=dict)
-    records: int = 0
-    ids: list[str] = field(default_factory=list)
-    lines: array[int] = field(default_factory=line_numbers)
+    read: ChunkRead = field(default_factory=ChunkRead)
     error: AudienceError | None = None
+    out_of_time: bool = False  # a render ran out of time: no user after it is rendered
     sms: SmsTotals | None = None  # a chunk's SMS totals (the whole pass's are the checks')
     sms_text_costs: SmsTextCosts | None = None  # and the cost of its SMS text
 
@@ -84,7 +80,7 @@ def check_audience(
         return LintedUsers(found, error=error)
     try:
         if len(first) < 2:
-            return linter.check(audience.users(shard), found, track=False)
+            return linter.check(audience.users(shard), found)
         return _merged(linter, audience, chain(first, chunks), workers, found)
     finally:
         checks.found = checks.deliveries.found = found
@@ -99,6 +95,28 @@ def _merged(
 ) -> LintedUsers:
     total = LintedUsers(found)
     ids = IdsAcrossChunks(audience)
+    records = 0
+    for chunk, linted in _outcomes(linter, chunks, workers):
+        records += linted.read.tally.records
+        duplicate = ids.first_duplicate(linted.read)
+        if duplicate is not None:
+            # Checked past the repeated id: check the chunk again, up to it, here.
+            place, error = duplicate
+            linted = linter(chunk, limit=place)
+            linted.error = error
+        _add(total, linted, linter.checks)
+        if linted.error is not None:
+            total.error = linted.error
+            return total
+    if records == 0:
+        total.error = no_users_error(audience.path)
+    return total
+
+
+def _outcomes(
+    linter: _Linter, chunks: Iterator[Chunk], workers: int
+) -> Iterator[tuple[Chunk, LintedUsers]]:
+    """Each chunk with what checking it found, in order: by the workers, then maybe here."""
     handed: deque[Chunk] = deque()  # chunks handed out, oldest first: results come in order
 
     def tasks() -> Iterator[Chunk]:
@@ -106,30 +124,33 @@ def _merged(
             handed.append(chunk)
             yield chunk
 
-    for linted in ordered_map(linter, tasks(), workers=workers):
-        chunk = handed.popleft()
-        total.records += linted.records
-        duplicate = ids.first_duplicate(linted.ids, linted.lines)
-        if duplicate is not None:
-            # Checked past the repeated id: check the chunk again, up to it, here.
-            place, error = duplicate
-            linted = linter(chunk, limit=place)
-            linted.error = error
-        found.merge(linted.found)
-        total.checked += linted.checked
-        if linted.sms is not None:
-            linter.checks.sms.merge(linted.sms)
-        if linted.sms_text_costs is not None:
-            linter.checks.sms_text_costs.merge(linted.sms_text_costs)
-        for locale, (users, count) in linted.locales.items():
-            seen, before = total.locales.get(locale, ([], 0))
-            total.locales[locale] = ([*seen, *users][:USER_SAMPLE], before + count)
-        if linted.error is not None:
-            total.error = linted.error
-            return total
-    if total.records == 0:
-        total.error = no_users_error(audience.path)
-    return total
+    pool = ordered_map(linter, tasks(), workers=workers)
+    for linted in pool:
+        yield handed.popleft(), linted
+        if linted.out_of_time:
+            break
+    else:
+        return
+    # A render ran out of time: one process renders no further user (each could take as
+    # long again), so the rest is read here, unrendered, for its counts and its lines'
+    # problems.
+    pool.close()
+    linter.checks.out_of_time = True
+    for chunk in [*handed, *chunks]:
+        yield chunk, linter(chunk)
+
+
+def _add(total: LintedUsers, linted: LintedUsers, checks: UserChecks) -> None:
+    """Merge a chunk's findings, counts and SMS figures into the whole pass's."""
+    total.found.merge(linted.found)
+    total.checked += linted.checked
+    if linted.sms is not None:
+        checks.sms.merge(linted.sms)
+    if linted.sms_text_costs is not None:
+        checks.sms_text_costs.merge(linted.sms_text_costs)
+    for locale, (users, count) in linted.locales.items():
+        seen, before = total.locales.get(locale, ([], 0))
+        total.locales[locale] = ([*seen, *users][:USER_SAMPLE], before + count)
 
 
 @dataclass(slots=True)
@@ -143,9 +164,7 @@ class _Linter:
 
     def __call__(self, chunk: Chunk, limit: int | None = None) -> LintedUsers:
         """Check one chunk (its first ``limit`` users) into a collector of its own."""
-        tally = Tally()
-        records = self.audience.records(chunk.start, chunk.stop, first_line=chunk.first_line)
-        users = checked_users(self.audience, records, shard=self.shard, tally=tally)
+        users, read = read_chunk(self.audience, chunk, self.shard)
         found = FindingCollector(self.checks.found.message_name)
         checks = self.checks
         kept = checks.sms, checks.sms_text_costs
@@ -155,25 +174,19 @@ class _Linter:
             linted.sms, linted.sms_text_costs = checks.sms, checks.sms_text_costs
         finally:
             checks.sms, checks.sms_text_costs = kept
-        linted.records = tally.records
+        linted.read = read
         return linted
 
-    def check(
-        self, users: Iterator[User], found: FindingCollector, *, track: bool = True
-    ) -> LintedUsers:
-        """Check ``users`` into ``found``; with ``track``, note their ids and lines."""
+    def check(self, users: Iterator[User], found: FindingCollector) -> LintedUsers:
+        """Check ``users`` into ``found``."""
         checks = self.checks
         checks.found = checks.deliveries.found = found
         for state in checks.locales.values():  # from here on, who uses each locale
             state.users, state.user_count = [], 0
         linted = LintedUsers(found)
         locale_of = MessageRenderer(self.message, checks.templates, {}, checks.now).locale_of
-        ids, lines = (linted.ids, linted.lines) if track else ([], line_numbers())
         try:
             for user in users:
-                if track:
-                    ids.append(user.id)
-                    lines.append(user.line)
                 try:
                     locale = locale_of(user)
                 except AudienceError as error:
@@ -183,6 +196,7 @@ class _Linter:
                 linted.checked += 1
         except AudienceError as error:
             linted.error = error
+        linted.out_of_time = checks.out_of_time
         linted.locales = {
             locale: (state.users, state.user_count)
             for locale, state in checks.locales.items()

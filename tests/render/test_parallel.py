@@ -29,8 +29,12 @@ def audience_users(count, seed=1):
     # and es and es-MX render alike, so they share requests.
     locales = ["en", "fr", "es", "es-MX", "de"]
     return [
-        {"id": f"u-{n:04d}", "name": rng.choice(["Ana", "Zoë", "田中"]), "n": n,
-         "locale": rng.choice(locales)}
+        {
+            "id": f"u-{n:04d}",
+            "name": rng.choice(["Ana", "Zoë", "田中"]),
+            "n": n,
+            "locale": rng.choice(locales),
+        }
         for n in range(count)
     ]
 
@@ -97,9 +101,9 @@ def users_by_id(texts):
     }
 
 
-def error_of(root, audience, workers):
+def error_of(root, audience, workers, **options):
     with pytest.raises((AudienceError, TemplateError)) as caught:
-        lines(root, audience, workers=workers)
+        lines(root, audience, workers=workers, **options)
     return type(caught.value), str(caught.value)
 
 
@@ -150,3 +154,19 @@ def test_an_empty_shard_renders_nothing(tmp_path):
     root = project(tmp_path, MESSAGE, **{"audiences/a.jsonl": as_jsonl(audience_users(1))})
     owner = next(index for index in (1, 2) if Shard(index, 2).contains("u-0000"))
     assert lines(root, "a.jsonl", shard=Shard(3 - owner, 2)) == []
+
+
+def test_an_address_listed_twice_chunks_apart_is_refused_as_one_process_refuses_it(
+    tmp_path, small_chunks
+):
+    users = audience_users(300)
+    for user in users:
+        user["addresses"] = {"SMS": f"+1555{user['n']:07d}"}
+    users[250]["addresses"] = {"SMS": "+15550000003"}  # u-0003's, chunks before
+    root = project(tmp_path, MESSAGE, **{"audiences/a.jsonl": as_jsonl(users)})
+    kind, text = error_of(root, "a.jsonl", workers=3)
+    assert "address '+15550000003' (SMS) is also listed for user 'u-0003'" in text
+    assert (kind, text) == error_of(root, "a.jsonl", workers=1)
+    # Two shards would message that person twice: every shard refuses the audience.
+    for index in (1, 2):
+        assert error_of(root, "a.jsonl", workers=2, shard=Shard(index, 2))[1] == text

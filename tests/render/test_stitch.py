@@ -24,7 +24,7 @@ def chunked(users, cuts):
         chunk = RenderedChunk(number)
         groups = {}
         for position, (env, user_id, config, bound) in enumerate(users[start:stop]):
-            chunk.ids.append(user_id)
+            chunk.read.ids.append(user_id)
             group = groups.get(env.key)
             if group is None:
                 group = groups[env.key] = (EnvelopeUsers(env.key, env.size), [])

@@ -92,6 +92,10 @@ def test_findings_are_the_same_for_any_number_of_workers(tmp_path):
         [(1_200, '{"id": "u-0003", "name": "Ana", "n": 1, "plan": "x"}')],  # a repeated id
         [(1_200, "not json")],
         [(1_200, '{"id": "bad", "locale": 5, "name": "Ana", "n": 1}')],  # a bad locale: goes on
+        [  # an address listed for two users, chunks apart
+            (3, '{"id": "x-1", "name": "Ana", "n": 1, "addresses": {"SMS": "+15550100"}}'),
+            (1_200, '{"id": "x-2", "name": "Ana", "n": 1, "addresses": {"SMS": "+15550100"}}'),
+        ],
     ],
 )
 def test_an_audience_problem_is_found_where_one_read_finds_it(tmp_path, extra):
@@ -107,3 +111,20 @@ def test_a_shard_is_linted_alone(tmp_path):
     assert checked == sum(Shard(2, 3).contains(u["id"]) for u in people(1_500))
     assert (checked, found) == findings(root, workers=1, shard=Shard(2, 3))
     assert all(Shard(2, 3).contains(user) for f in found for user in f.users)
+
+
+def test_after_a_render_runs_out_of_time_the_workers_find_what_one_process_finds(
+    tmp_path, monkeypatch
+):
+    # Endless loops, for one user in the middle: the limit, not the machine, stops them.
+    monkeypatch.setenv("PIPELINE_RENDER_LIMITS", "seconds=0.05")
+    endless = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
+    root = project(tmp_path, people(1_500))
+    message = (root / "templates/m/message.yaml").read_text()
+    endless = "{% if user.n == 7 and user.name == 'Ana' %}" + endless + "{% endif %}"
+    message = message.replace('TitleOverride: "', 'TitleOverride: "' + endless)
+    (root / "templates/m/message.yaml").write_text(message)
+    one = findings(root, workers=1)
+    stopped = [f for f in one[1] if "rendered no further users" in f.message]
+    assert len(stopped) == 1 and stopped[0].user_count == 1
+    assert findings(root, workers=3) == one
