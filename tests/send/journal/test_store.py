@@ -272,25 +272,9 @@ def _fields(spec: RunSpec) -> dict[str, object]:
 
 # Runs to addresses (SendMessages) and test sends.
 
-ADDRESS_SPEC = RunSpec(
-    message="hello",
-    audience="audiences/people.jsonl",
-    application_id="app-1",
-    target="https://pinpoint.us-east-1.amazonaws.com",
-    region="us-east-1",
-    root="/project",
-    api="send-messages",
-)
-TEST_SPEC = RunSpec(
-    message="hello",
-    audience="audiences/people.jsonl",
-    application_id="app-1",
-    target="https://pinpoint.us-east-1.amazonaws.com",
-    region="us-east-1",
-    root="/project",
-    api="send-messages",
-    purpose=TEST_PURPOSE,
-)
+# The same send as AWS_SPEC, to addresses; and as a test send.
+ADDRESS_SPEC = dataclasses.replace(AWS_SPEC, api="send-messages")
+TEST_SPEC = dataclasses.replace(ADDRESS_SPEC, purpose=TEST_PURPOSE)
 
 
 def addressed_with_unaddressed(users):
