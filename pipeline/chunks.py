@@ -15,6 +15,7 @@ both lines, as a whole read does.
 from __future__ import annotations
 
 import csv
+import os
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterator
@@ -38,6 +39,10 @@ from pipeline.shard import Shard
 # bookkeeping negligible, small enough that the last chunks keep every worker busy.
 CHUNK_BYTES: Final = 256 * 1024
 CHUNK_USERS: Final = 2_000  # a YAML audience's users per chunk
+# Near the end of a file the chunks shrink (to an eighth of what is left, down to this), so
+# the workers finish together instead of one waiting out the other's last full chunk.
+TAIL_BYTES: Final = 32 * 1024
+TAIL_SHARE: Final = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,25 +81,34 @@ def split_audience(
     except OSError as exc:
         raise AudienceError(f"cannot read the file: {exc.strerror}", path=audience.path) from exc
     with stream:
-        yield from _byte_chunks(stream, chunk_bytes, csv_rows=audience.format == "csv")
+        total = os.fstat(stream.fileno()).st_size
+        yield from _byte_chunks(stream, chunk_bytes, total, csv_rows=audience.format == "csv")
 
 
-def _byte_chunks(stream: IO[bytes], size: int, *, csv_rows: bool) -> Iterator[Chunk]:
+def _byte_chunks(stream: IO[bytes], size: int, total: int, *, csv_rows: bool) -> Iterator[Chunk]:
     start, line, number = 0, 1, 0
     while True:
-        data = stream.read(size)
+        wanted = _chunk_size(size, total - start)
+        data = stream.read(wanted)
         if not data:
             return
         if not data.endswith(b"\n"):
             data += stream.readline()
         if csv_rows and b'"' in data:
             # A quoted cell may hold a line feed: let the csv module say where rows end.
-            stop, lines = _csv_row_boundary(stream, start, size)
+            stop, lines = _csv_row_boundary(stream, start, wanted)
         else:
             stop, lines = start + len(data), data.count(b"\n")
         yield Chunk(number, start, stop, line)
         start, line, number = stop, line + lines, number + 1
         stream.seek(stop)
+
+
+def _chunk_size(size: int, remaining: int) -> int:
+    """The next chunk's size: ``size``, or less near the end (never below ``TAIL_BYTES``)."""
+    if size <= TAIL_BYTES:
+        return size
+    return max(TAIL_BYTES, min(size, remaining // TAIL_SHARE))
 
 
 def _csv_row_boundary(stream: IO[bytes], start: int, size: int) -> tuple[int, int]:

@@ -9,10 +9,10 @@ more than rendering 100,000 users costs. Where fork does not exist (Windows) the
 in the calling process.
 
 Results come back in task order whatever order the workers finish in. At most ``ahead``
-tasks per worker are handed out beyond the next result owed, so a slow consumer or a slow
-task keeps memory flat instead of queueing every result. An exception a task raises is
-raised again in the parent, at that task's place in the order, with the worker's traceback
-as its cause; a worker that dies is an error too.
+tasks wait at each worker, and results run at most a fixed window ahead of the next one
+owed, so a slow consumer or a slow task keeps memory flat instead of queueing every result.
+An exception a task raises is raised again in the parent, at that task's place in the
+order, with the worker's traceback as its cause; a worker that dies is an error too.
 """
 
 from __future__ import annotations
@@ -33,6 +33,12 @@ R = TypeVar("R")
 # Tasks handed to each worker beyond the one it works on: enough that no worker waits for
 # the parent between tasks.
 AHEAD = 2
+# How far results may run ahead of the next one owed, in multiples of the tasks handed out
+# (``workers * (AHEAD + 1)``). At 1, a worker that finished its tasks waits whenever the
+# other is on a slower chunk (results come out in order); measured on 100,000 users with
+# two workers, that idled one worker 0.1-0.25 s of 1.3 s, and 3 brings it down to the
+# time its answers take to cross the pipe, for at most 18 chunks' results (~12 MB) held.
+WINDOW = 3
 
 
 def usable_cores() -> int:
@@ -107,7 +113,7 @@ class _Pool:
         owed: dict[Connection, int] = dict.fromkeys(self.connections, 0)
         done: dict[int, tuple[bool, Any]] = {}
         handed = emitted = 0
-        limit = len(self.connections) * (ahead + 1)
+        limit = len(self.connections) * (ahead + 1) * WINDOW
         exhausted = False
         while True:
             # Hand out tasks to workers with room, while the results not yet emitted stay

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from pipeline.audience import load_audience
-from pipeline.chunks import IdsAcrossChunks, read_chunk, split_audience
+from pipeline.chunks import TAIL_BYTES, IdsAcrossChunks, read_chunk, split_audience
 from pipeline.errors import AudienceError
 from tests.helpers import build_tree
 
@@ -128,3 +128,22 @@ def test_a_repeated_id_before_a_repeated_address_is_the_one_reported(tmp_path):
     path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
     problems = [outcome[1] for outcome in checked_across(path, 40) if outcome[1]]
     assert "duplicate user id 'a'" in str(problems[0][1])
+
+
+@pytest.mark.parametrize("name", ["big.jsonl", "big.csv"])
+def test_chunks_shrink_near_the_end_of_a_large_file_and_still_cover_it(tmp_path, name):
+    path = tmp_path / name
+    rows = (json.dumps({"id": f"u-{n}", "pad": "x" * 90}) + "\n" for n in range(40_000))
+    if name.endswith(".csv"):
+        rows = (f'u-{n},"quoted ""{"x" * 90}"""\n' for n in range(40_000))
+        path.write_text("id,pad\n" + "".join(rows))
+    else:
+        path.write_text("".join(rows))
+    audience = load_audience(path)
+    chunks = list(split_audience(audience, chunk_bytes=256 * 1024))
+    sizes = [chunk.stop - chunk.start for chunk in chunks]
+    assert sizes[0] >= 256 * 1024
+    assert max(sizes[-4:]) < 64 * 1024  # the last chunks are small, so workers end together
+    assert all(size >= TAIL_BYTES for size in sizes[:-1])  # but not tiny: a few per worker
+    assert chunks[-1].stop == path.stat().st_size
+    assert records_by_chunks(audience, chunk_bytes=256 * 1024) == list(audience.records())

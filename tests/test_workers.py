@@ -5,7 +5,7 @@ import os
 import pytest
 
 from pipeline.errors import AudienceError
-from pipeline.workers import RemoteTraceback, WorkerDied, ordered_map, usable_cores
+from pipeline.workers import WINDOW, RemoteTraceback, WorkerDied, ordered_map, usable_cores
 
 
 def square_with_pid(number):
@@ -67,3 +67,19 @@ def test_every_task_runs_when_results_come_back_out_of_order():
     # when those come, everything owed is emitted at once and the map must hand out more
     # before it waits again (it once waited on no worker at all, forever).
     assert list(ordered_map(slow_when_even, range(60), workers=2, ahead=0)) == list(range(60))
+
+
+def test_results_run_ahead_of_the_one_owed_by_a_bounded_window():
+    taken = []
+
+    def tasks():
+        for number in range(200):
+            taken.append(number)
+            yield number
+
+    results = ordered_map(slow_when_even, tasks(), workers=2, ahead=1)
+    assert next(results) == 0
+    # However fast the odd tasks finish, no more than the window was handed out while the
+    # first result was owed (memory stays flat); then everything still comes, in order.
+    assert len(taken) <= 2 * (1 + 1) * WINDOW
+    assert list(results) == list(range(1, 200))

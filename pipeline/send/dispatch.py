@@ -49,6 +49,7 @@ from pipeline.send.journal import (
     Journal,
     Queued,
 )
+from pipeline.send.journal.packing import pack_results
 from pipeline.send.results import addresses_results, endpoints_results, users_results
 from pipeline.send.retry import DEFAULT_DELIVERY_ATTEMPTS, Backoff, plan_retries
 
@@ -398,7 +399,14 @@ class _Dispatcher:
             backoff=self.backoff,
             now=self.clock(),
         )
-        answer = Answer(request.id, aws_request_id(response), request.attempt, rows, retries)
+        answer = Answer(
+            request.id,
+            aws_request_id(response),
+            request.attempt,
+            rows,
+            retries,
+            packed=pack_results(rows),
+        )
         return _Outcome(request, answer=answer)
 
     @contextmanager

@@ -166,7 +166,10 @@ class Ledger:
         db.executemany(
             "INSERT INTO answers (request_id, run_id, origin, attempt, results)"
             " SELECT id, run_id, origin, attempt, ? FROM requests WHERE id = ?",
-            ((pack_results(a.results), a.request_id) for a in answers),
+            (
+                (pack_results(a.results) if a.packed is None else a.packed, a.request_id)
+                for a in answers
+            ),
         )
 
     def _add_requests(

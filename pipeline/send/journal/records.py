@@ -191,13 +191,19 @@ class Claimed:
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """What came back for one request: its results and the retries they call for."""
+    """What came back for one request: its results and the retries they call for.
+
+    ``packed`` is ``results`` as the journal stores them (``pack_results``), when the
+    sending thread packed them already: zlib lets go of the GIL while it compresses, so
+    the threads do it side by side instead of the one thread that keeps the journal.
+    """
 
     request_id: int
     aws_request_id: str | None
     attempt: int
     results: Sequence[ResultRow]
     retries: Sequence[Outbound] = ()
+    packed: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)

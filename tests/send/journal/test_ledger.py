@@ -15,6 +15,7 @@ from pipeline.send.journal import (
     Outbound,
     Queued,
 )
+from pipeline.send.journal.packing import pack_results
 from tests.send.support import AWS_SPEC, make_requests, user_ids
 
 
@@ -187,3 +188,20 @@ def test_unknown_endpoint_retries_name_their_endpoints(journal):
         ("ana",),
         ("ana-2",),
     )
+
+
+def test_results_packed_by_the_sending_thread_are_stored_as_they_are(journal):
+    run = journal.create_run(AWS_SPEC, make_requests(["ana", "bob"]))
+    [item] = journal.queued(run.id)
+    [request] = journal.claim([item.id])
+    rows = [
+        ("ana", "ana-1", "SUCCESSFUL", 200, "m1", "MessageId: m1"),
+        ("bob", "bob-1", "SUCCESSFUL", 200, "m2", None),
+    ]
+    journal.record(run.id, [Answer(request.id, "r1", 1, rows, packed=pack_results(rows))])
+
+    final = [
+        (r.user_id, r.endpoint_id, r.status, r.message_id, r.status_message)
+        for r in journal.final_results(run.id)
+    ]
+    assert final == [(u, e, status, mid, note) for u, e, status, _, mid, note in rows]
