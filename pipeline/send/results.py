@@ -249,6 +249,10 @@ def _placeholder(user_id: str, endpoint_id: str, status: str) -> FinalResult:
     return FinalResult(user_id, endpoint_id, status, None, None, note, 0)
 
 
+# ``json.dumps(record, ensure_ascii=False)``, without making an encoder for every line.
+_LINE_JSON = json.JSONEncoder(ensure_ascii=False)
+
+
 def _result_line(result: FinalResult, key: str, *, shard: str | None = None) -> str:
     record: dict[str, Any] = {
         "user_id": result.user_id,
@@ -261,7 +265,7 @@ def _result_line(result: FinalResult, key: str, *, shard: str | None = None) -> 
     }
     if shard is not None:
         record["shard"] = shard
-    return json.dumps(record, ensure_ascii=False) + "\n"
+    return _LINE_JSON.encode(record) + "\n"
 
 
 @contextmanager

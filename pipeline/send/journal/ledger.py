@@ -300,8 +300,8 @@ def _resolve(answers: list[tuple[int, list[ResultRow]]]) -> Iterator[FinalResult
         # Answered once, with no retry (nearly every request): its rows are the results,
         # one per user and endpoint, each user's together, as the answer was read.
         attempt, rows = answers[0]
-        for user_id, endpoint_id, status, code, message_id, message in rows:
-            yield FinalResult(user_id, endpoint_id, status, code, message_id, message, attempt)
+        # Built as one list: 300,000 results for 100,000 users, a step per result saved.
+        yield from [FinalResult(*row, attempt) for row in rows]
         return
     latest: dict[str, dict[str, tuple[ResultRow, int]]] = {}
     for attempt, results in answers:
