@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 
+from pipeline.cli.tables import table
 from pipeline.send.merge import MISSING, MergedReport, merge_reports
 
 
@@ -39,7 +40,7 @@ def format_merged(report: MergedReport) -> str:
         )
         for shard in report.shards
     ]
-    lines.append(_table(("shard", "run", "status", "users", "source"), rows))
+    lines.append(table(("shard", "run", "status", "users", "source"), rows))
     endpoints, users = report.totals("endpoints"), report.totals("by_status")
     totals = [(status, f"{endpoints[status]:,}", f"{users[status]:,}") for status in endpoints]
     unknown = sum(shard.unknown for shard in report.shards)
@@ -49,7 +50,7 @@ def format_merged(report: MergedReport) -> str:
     if not_sent:
         totals.append(("NOT_SENT", "-", f"{not_sent:,}"))
     lines.append(
-        _table(("status", "endpoints", "users"), totals) if totals else "Nothing answered."
+        table(("status", "endpoints", "users"), totals) if totals else "Nothing answered."
     )
     if report.missing:
         labels = ", ".join(shard.shard.label for shard in report.missing)
@@ -58,11 +59,3 @@ def format_merged(report: MergedReport) -> str:
         why = f": {shard.note}" if shard.note else ""
         lines.append(f"unfinished: {shard.shard.label} ({shard.status}){why}")
     return "\n".join(lines)
-
-
-def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> str:
-    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
-    return "\n".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        for row in (header, *rows)
-    )
