@@ -1,4 +1,8 @@
-"""``pipeline report --merge``'s text: every shard's line, the totals, what is missing."""
+"""``pipeline report --merge``'s text: every shard's line, the totals, what is missing.
+
+The totals' middle column counts per-recipient results: ``endpoints``, or ``addresses``
+for a SendMessages send, as the summary of one run heads it.
+"""
 
 from __future__ import annotations
 
@@ -50,7 +54,7 @@ def format_merged(report: MergedReport) -> str:
     if not_sent:
         totals.append(("NOT_SENT", "-", f"{not_sent:,}"))
     lines.append(
-        table(("status", "endpoints", "users"), totals) if totals else "Nothing answered."
+        table(("status", report.recipients, "users"), totals) if totals else "Nothing answered."
     )
     if report.missing:
         labels = ", ".join(shard.shard.label for shard in report.missing)

@@ -9,7 +9,12 @@ From journals, the send reported is the one of the most recent sharded run they 
 (same message, audience, application, target and number of shards), and each shard's
 latest run of it. A results file knows less: its shard is in each line (or in its name,
 ``results.shard-2-of-3.jsonl``, for a shard without users), and a shard is unfinished when
-some line is an in-flight ``UNKNOWN`` or a ``NOT_SENT``.
+some line is an in-flight ``UNKNOWN`` or a ``NOT_SENT``; its lines name an ``address``
+for a SendMessages send, an ``endpoint_id`` otherwise.
+
+A SendMessages send's per-recipient results are addresses, not endpoints: the summary
+says so (``recipients``), as one run's does; the JSON keeps the keys of one run's summary
+(``endpoints_by_status`` counts addresses there too) and adds the send's ``api``.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipeline.api import MESSAGES_API, USERS_API
 from pipeline.errors import InputError
 from pipeline.pinpoint.limits import SUCCESSFUL
 from pipeline.send.journal import FINISHED, UNKNOWN_STATUS, Journal, Run
@@ -75,11 +81,19 @@ class MergedReport:
         count: How many shards the send has.
         shards: One report per shard, 1 to ``count``, missing ones included.
         send: Message, audience, application and target, when read from journals.
+        api: The send's API (``send-users-messages`` or ``send-messages``); None when
+            no file says (results files of shards without users).
     """
 
     count: int
     shards: list[ShardReport]
     send: dict[str, str] = field(default_factory=dict)
+    api: str | None = None
+
+    @property
+    def recipients(self) -> str:
+        """What per-recipient results are: ``addresses`` for SendMessages, else ``endpoints``."""
+        return "addresses" if self.api == MESSAGES_API else "endpoints"
 
     @property
     def missing(self) -> list[ShardReport]:
@@ -110,6 +124,7 @@ class MergedReport:
         """The merged report as plain JSON data."""
         return {
             "send": self.send or None,
+            "api": self.api,
             "shards": [
                 {
                     "shard": report.shard.label,
@@ -201,15 +216,16 @@ def _from_journals(paths: list[Path]) -> MergedReport:
         "application_id": latest.application_id,
         "target": latest.target,
     }
-    return MergedReport(count, reports, send)
+    return MergedReport(count, reports, send, latest.api)
 
 
 def _same_send(run: Run, latest: Run) -> bool:
-    return (run.message, run.audience, run.application_id, run.target) == (
+    return (run.message, run.audience, run.application_id, run.target, run.api) == (
         latest.message,
         latest.audience,
         latest.application_id,
         latest.target,
+        latest.api,
     ) and _shard(run).count == _shard(latest).count
 
 
@@ -240,11 +256,19 @@ def _shard(run: Run) -> Shard:
 
 def _from_results(paths: list[Path]) -> MergedReport:
     reports: dict[str, ShardReport] = {}
+    apis: set[str] = set()
     for path in paths:
-        for label, report in _results_of(path):
+        for label, report, api in _results_of(path):
             if label in reports:
                 raise InputError(f"shard {label} is in two results files: {path} and another")
             reports[label] = report
+            if api is not None:
+                apis.add(api)
+    if len(apis) > 1:
+        raise InputError(
+            "the results files are of sends with --api send-users-messages and send-messages",
+            fix="merge the results of one send",
+        )
     counts = {report.shard.count for report in reports.values()}
     if len(counts) != 1:
         raise InputError(
@@ -256,12 +280,16 @@ def _from_results(paths: list[Path]) -> MergedReport:
     shards = [
         by_index.get(index) or ShardReport(Shard(index, count)) for index in range(1, count + 1)
     ]
-    return MergedReport(count, shards)
+    return MergedReport(count, shards, api=apis.pop() if apis else None)
 
 
-def _results_of(path: Path) -> Iterator[tuple[str, ShardReport]]:
-    """The shard reports of one results file (one per shard its lines name)."""
+def _results_of(path: Path) -> Iterator[tuple[str, ShardReport, str | None]]:
+    """The shard reports of one results file (one per shard its lines name), and its API.
+
+    The API is read from the lines (``address`` or ``endpoint_id``); None without lines.
+    """
     seen: dict[str, tuple[ShardReport, dict[str, set[str]], set[str], set[str]]] = {}
+    api: str | None = None
     try:
         lines = path.read_text("utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
@@ -270,6 +298,7 @@ def _results_of(path: Path) -> Iterator[tuple[str, ShardReport]]:
         try:
             row = json.loads(text)
             label, status, user = row["shard"], row["status"], row["user_id"]
+            api = MESSAGES_API if "address" in row else USERS_API
         except (ValueError, KeyError, TypeError) as exc:
             raise InputError(
                 "not a line of a shard's results file",
@@ -291,11 +320,11 @@ def _results_of(path: Path) -> Iterator[tuple[str, ShardReport]]:
             report.endpoints[status] = report.endpoints.get(status, 0) + 1
             users.setdefault(status, set()).add(user)
     if not seen and (shard := shard_in_name(path)) is not None:
-        yield shard.label, ShardReport(shard, FINISHED, path)  # a shard without users
+        yield shard.label, ShardReport(shard, FINISHED, path), None  # a shard without users
     for label, (report, users, unknown, left) in seen.items():
         report.by_status = {status: len(ids) for status, ids in users.items()}
         report.unknown, report.not_sent = len(unknown), len(left)
         report.users = len(set().union(*users.values(), unknown, left))
         if report.unknown or report.not_sent:
             report.status = UNFINISHED
-        yield label, report
+        yield label, report, api

@@ -15,7 +15,7 @@ from pipeline.errors import InputError
 from pipeline.sandbox import Faults, Sandbox
 from pipeline.send.merge import merge_reports
 from pipeline.shard import Shard
-from tests.send.support import APP, isolate_aws, project, user_ids
+from tests.send.support import APP, addressed_project, isolate_aws, project, user_ids
 
 runner = CliRunner()
 USERS = user_ids(900)
@@ -141,6 +141,13 @@ def test_a_results_file_of_a_shard_without_users_is_known_by_its_name(tmp_path):
             },
             r"of sends in 2 and 3 shards",
         ),
+        (
+            {
+                "a.jsonl": '{"user_id": "u", "endpoint_id": "e", "status": "SUCCESSFUL", "shard": "1/2"}\n',
+                "b.jsonl": '{"user_id": "v", "address": "+1", "status": "SUCCESSFUL", "shard": "2/2"}\n',
+            },
+            r"of sends with --api send-users-messages and send-messages; merge the results of one",
+        ),
     ],
 )
 def test_what_cannot_be_merged(tmp_path, files, message):
@@ -177,6 +184,54 @@ def test_report_merge_of_every_shard_finished_exits_0(tmp_path, aws):
     )
     assert result.exit_code == 0, result.stdout + result.stderr
     assert f"SUCCESSFUL  {len(USERS):,}" in result.stdout.replace("       ", " ")
+    assert "\nstatus      endpoints  users\n" in result.stdout
+    data = json.loads(report("--merge", str(root / ".pipeline"), "--format", "json").stdout)
+    assert data["api"] == "send-users-messages"
+
+
+def test_report_merge_of_a_send_to_addresses_counts_addresses(tmp_path, aws):
+    users = user_ids(90)
+    root = addressed_project(tmp_path, users, per_user=2)
+    results = tmp_path / "results.jsonl"
+    with Sandbox() as sandbox:
+        for index in (1, 2):
+            sent = send(
+                root,
+                sandbox.url,
+                "--api",
+                "send-messages",
+                "--shard",
+                f"{index}/2",
+                "--results",
+                str(results),
+            )
+            assert sent.exit_code == 0, sent.stderr
+    files = sorted(tmp_path.glob("results.shard-*-of-2.jsonl"))
+    for sources in ([str(root / ".pipeline")], [str(path) for path in files]):
+        merge = [arg for source in sources for arg in ("--merge", source)]
+        text = report(*merge)
+        assert text.exit_code == 0, text.stdout + text.stderr
+        totals = text.stdout.splitlines()[-2:]
+        assert [line.split() for line in totals] == [
+            ["status", "addresses", "users"],
+            ["SUCCESSFUL", "180", "90"],
+        ]
+        data = json.loads(report(*merge, "--format", "json").stdout)
+        assert data["api"] == "send-messages"
+        assert data["endpoints_by_status"] == {"SUCCESSFUL": 180}  # the key of one run's summary
+
+
+def test_journals_merge_the_shards_of_the_latest_send_of_its_api_only(tmp_path, aws):
+    root = addressed_project(tmp_path, user_ids(60))
+    with Sandbox() as sandbox:
+        # Runs started in the same second tie on their time; the journal of shard 1 is
+        # read first, so the later send goes there and wins a tie too.
+        earlier = send(root, sandbox.url, "--api", "send-messages", "--shard", "2/2")
+        later = send(root, sandbox.url, "--shard", "1/2")  # send-users-messages
+    assert (earlier.exit_code, later.exit_code) == (0, 0), earlier.stderr + later.stderr
+    merged = merge_reports([root / ".pipeline"])
+    assert merged.api == "send-users-messages"
+    assert [r.status for r in merged.shards] == ["finished", "missing"]
 
 
 def test_report_merge_takes_no_run(sent):
