@@ -9,7 +9,14 @@ from typing import Annotated
 
 import typer
 
-from pipeline.cli.options import RootOpt, VarOpt, parse_now, parse_vars
+from pipeline.cli.options import (
+    LocalShardOpt,
+    RootOpt,
+    VarOpt,
+    local_shard,
+    parse_now,
+    parse_vars,
+)
 from pipeline.errors import InputError
 from pipeline.review.diff import diff_messages, format_json, format_markdown, format_text
 from pipeline.review.html.diff_site import write_diff_site
@@ -91,11 +98,13 @@ def diff_command(
         bool,
         typer.Option("--exit-code", help="Exit with 1 when something changed (like git diff)."),
     ] = False,
+    shard: LocalShardOpt = None,
 ) -> None:
     """Show which recipients' messages change since a git ref.
 
     Renders each message at --base and in the working tree, and shows per channel what
-    every user will see differently, grouping users whose change is the same.
+    every user will see differently, grouping users whose change is the same. With
+    --shard, both sides compare only the users of that shard.
     """
     html = output_format is DiffFormat.html
     if html != (output is not None):
@@ -111,6 +120,7 @@ def diff_command(
         variables=parse_vars(var),
         now=parse_now(now) if now is not None else None,
         max_groups=max_groups,
+        shard=local_shard(shard),
     )
     if output is not None:
         write_diff_site(report, output)

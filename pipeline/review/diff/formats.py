@@ -27,6 +27,7 @@ from pipeline.review.diff.wording import (
     hidden,
     measures,
     people,
+    scope,
     user_sets,
     users,
 )
@@ -34,9 +35,10 @@ from pipeline.review.diff.wording import (
 
 def format_text(report: DiffReport) -> str:
     """A report for a terminal."""
+    compared = scope(report)
     lines = [
         f"pipeline diff: {report.base} ({report.commit[:10]}) -> {HEAD_LABEL}, "
-        f"rendered at {report.now.isoformat()}",
+        f"rendered at {report.now.isoformat()}" + (f"; {compared}" if compared else ""),
         "",
     ]
     for message in report.messages:
@@ -78,6 +80,7 @@ def format_json(report: DiffReport) -> str:
         "base": report.base,
         "commit": report.commit,
         "now": report.now.isoformat(),
+        "shard": report.shard,
         "changed": report.changed,
         "messages": [_message_json(message) for message in report.messages],
     }

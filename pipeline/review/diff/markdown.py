@@ -22,6 +22,7 @@ from pipeline.review.diff.wording import (
     hidden,
     measures,
     people,
+    scope,
     user_sets,
     users,
     worse,
@@ -36,12 +37,15 @@ _DETAILED = ("changed", "added", "removed", "failed")
 def format_markdown(report: DiffReport) -> str:
     """A report to post as a pull-request comment: summary table, one ``<details>`` each."""
     detailed = [m for m in report.messages if m.status in _DETAILED]
+    compared = scope(report)
     lines = [
         MARKER,
         f"## Rendered message diff: {code(report.base)} → {HEAD_LABEL}",
         "",
         f"Base {code(report.base)} at {code(report.commit[:10])}; both sides rendered at "
-        f"{report.now.isoformat()}. {counts(report).capitalize()}.",
+        f"{report.now.isoformat()}. "
+        + (f"{compared.capitalize()}. " if compared else "")
+        + f"{counts(report).capitalize()}.",
         "",
     ]
     if detailed:

@@ -129,12 +129,16 @@ class MessageDiff:
 
 @dataclass(frozen=True, slots=True)
 class DiffReport:
-    """Every message compared, in name order, and the revision compared with."""
+    """Every message compared, in name order, and the revision compared with.
+
+    ``shard`` is ``I/N`` when only the users of that shard were compared, on both sides.
+    """
 
     base: str
     commit: str
     now: datetime
     messages: tuple[MessageDiff, ...]
+    shard: str | None = None
 
     @property
     def changed(self) -> bool:

@@ -5,7 +5,9 @@ side is the working tree as it is, uncommitted edits included. Each side uses th
 message and the audience as they are on that side; an audience file that git does not
 track (outside the repository, or ignored like a warehouse export) serves both sides.
 Without a given clock both sides render at the base commit's time, so the same change
-gives the same report whenever it runs.
+gives the same report whenever it runs. With a shard, both sides read only the users of
+that shard: a user's shard depends on the id alone, so a user compared on one side is
+compared on the other, and the shards' reports add up to the whole audience's.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from pipeline.review.gitref import (
     is_lfs_pointer,
     is_tracked,
 )
+from pipeline.shard import Shard
 
 
 def diff_messages(
@@ -52,6 +55,7 @@ def diff_messages(
     now: datetime | None = None,
     max_groups: int = 20,
     examples: int = 5,
+    shard: Shard | None = None,
 ) -> DiffReport:
     """Render messages at ``base`` and in the working tree, and compare every user's text.
 
@@ -67,6 +71,7 @@ def diff_messages(
         now: The clock of both sides; default: the base commit's committer date.
         max_groups: Change groups kept with their texts per message and channel.
         examples: User ids listed per group.
+        shard: Compare only the users of this shard, on both sides.
 
     Raises:
         InputError: Not a git repository, an unknown ref, or a message or audience that
@@ -80,13 +85,14 @@ def diff_messages(
             [revision.project_path(TEMPLATES_DIR), revision.project_path(AUDIENCES_DIR)],
             tree,
         )
-        sides = _Sides(revision, root, tree, {**(variables or {})}, now or revision.time)
+        sides = _Sides(revision, root, tree, {**(variables or {})}, now or revision.time, shard)
         names = sides.message_names(messages)
         results = tuple(
             sides.diff_one(name, audience, explicit=bool(messages), limits=(max_groups, examples))
             for name in names
         )
-    return DiffReport(revision.ref, revision.commit, sides.now, results)
+    label = None if shard is None else shard.label
+    return DiffReport(revision.ref, revision.commit, sides.now, results, label)
 
 
 class _Sides:
@@ -99,6 +105,7 @@ class _Sides:
         tree: Path,
         variables: dict[str, str],
         now: datetime,
+        shard: Shard | None = None,
     ) -> None:
         self.revision = revision
         self.root = root
@@ -106,6 +113,7 @@ class _Sides:
         self.base_root = tree / revision.prefix if revision.prefix else tree
         self.variables = variables
         self.now = now
+        self.shard = shard
         self._templates_equal: bool | None = None
 
     def message_names(self, requested: Sequence[str]) -> list[str]:
@@ -233,7 +241,7 @@ class _Sides:
         return Side(
             name=name,
             renderer=renderer,
-            users=_users_of(audience),
+            users=_users_of(audience, self.shard),
             channels=tuple(channels_of(message.configuration)),
         )
 
@@ -312,8 +320,8 @@ class _Sides:
         return text
 
 
-def _users_of(path: Path) -> Callable[[], Iterator[User]]:
-    """A fresh stream of an audience's users per call; the file is opened once."""
+def _users_of(path: Path, shard: Shard | None) -> Callable[[], Iterator[User]]:
+    """A fresh stream of an audience's users (of ``shard``) per call; opened once."""
     opened: list[Audience] = []
 
     def users() -> Iterator[User]:
@@ -327,7 +335,7 @@ def _users_of(path: Path) -> Callable[[], Iterator[User]]:
                     "git does not track (both sides then use it)",
                 )
             opened.append(load_audience(path))
-        return opened[0].users()
+        return opened[0].users(shard)
 
     return users
 

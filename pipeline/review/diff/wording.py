@@ -77,6 +77,11 @@ def worse(group: ChangeGroup) -> bool:
     return more_parts or (after.over_limit and not before.over_limit)
 
 
+def scope(report: DiffReport) -> str:
+    """Which users were compared when not all of them, e.g. ``only the users of shard 2/3``."""
+    return "" if report.shard is None else f"only the users of shard {report.shard}"
+
+
 def counts(report: DiffReport) -> str:
     """How many messages have each status, e.g. ``2 changed, 1 unchanged``."""
     tally: dict[str, int] = {}

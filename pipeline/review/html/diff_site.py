@@ -26,6 +26,7 @@ from pipeline.review.diff.wording import (
     hidden,
     measures,
     people,
+    scope,
     user_sets,
     users,
     worse,
@@ -101,6 +102,7 @@ def build_diff_site(report: DiffReport) -> Site:
         report=report,
         head_label=HEAD_LABEL,
         counts=counts(report),
+        scope=scope(report),
         sections=sections,
         others={title: names for title, names in others.items() if names},
     )

@@ -9,8 +9,11 @@ import pytest
 
 from pipeline.errors import InputError
 from pipeline.review.diff import diff_messages
+from pipeline.shard import Shard
 from tests.helpers import build_tree, run_cli
 from tests.review.diff.support import (
+    DIGEST,
+    DIGEST_BODY,
     ORDER,
     PEOPLE,
     channel,
@@ -162,3 +165,75 @@ def test_base_that_does_not_render_names_the_ref(tmp_path):
     assert re.search(
         r"at broken: broken:templates/order/message\.yaml:\d+: undefined value", result.stdout
     )
+
+
+def _changes(report):
+    """Every user's change, by message and channel (or added / removed), from a report
+    that lists every user: the texts when the user's edit is theirs alone."""
+    changes = {}
+    for message in report.messages:
+        comparison = message.comparison
+        if comparison is None:
+            continue
+        for found in comparison.channels:
+            assert found.hidden_groups == 0
+            for group in found.groups:
+                assert len(group.examples) == group.users
+                change = (group.before, group.after) if group.users == 1 else "same edit"
+                for user in group.examples:
+                    changes[(message.name, found.channel, user)] = change
+        for label, users in (("added", comparison.added), ("removed", comparison.removed)):
+            assert len(users.examples) == users.count
+            changes.update({(message.name, label, user): label for user in users.examples})
+    return changes
+
+
+@pytest.mark.parametrize("audience_changed", [False, True], ids=["same-audience", "new-audience"])
+def test_shards_compare_only_their_users_and_add_up_to_the_whole_diff(tmp_path, audience_changed):
+    def people(numbers, prefix="u"):
+        return "users:\n" + "".join(
+            f"  - {{id: {prefix}-{n:03d}, first_name: Name{n}, order: A-{n}, points: {n * 10}}}\n"
+            for n in numbers
+        )
+
+    root = committed(
+        tmp_path / "repo",
+        {
+            "templates/order/message.yaml": ORDER,
+            "templates/digest/message.yaml": DIGEST,
+            "templates/digest/body.j2": DIGEST_BODY,
+            "audiences/people.yaml": people(range(60)),
+        },
+    )
+    # Each user's own edit (their name in capitals), and one edit for everyone.
+    edit(root / "templates/order/message.yaml", "user.first_name }}", "user.first_name | upper }}")
+    edit(root / "templates/digest/body.j2", "The Example Shop team", "The Shop team")
+    if audience_changed:
+        added = people(range(5), prefix="x").removeprefix("users:\n")
+        (root / "audiences/people.yaml").write_text(people(range(5, 60)) + added)
+    every = {"max_groups": 10_000, "examples": 10_000}
+
+    whole = diff_messages(base="main", root=root, **every)
+    shards = [
+        diff_messages(base="main", root=root, shard=Shard(index, 3), **every)
+        for index in (1, 2, 3)
+    ]
+
+    expected = _changes(whole)
+    assert {change for change in expected.values() if isinstance(change, str)} == (
+        {"same edit", "added", "removed"} if audience_changed else {"same edit"}
+    )
+    union = {}
+    for index, report in enumerate(shards, 1):
+        assert report.shard == f"{index}/3"
+        found = _changes(report)
+        assert found, "every shard has users whose text changed"
+        assert all(Shard(index, 3).contains(user) for _, _, user in found)
+        assert not set(found) & set(union), "a user compared in two shards"
+        union.update(found)
+    assert union == expected
+    for name in ("order", "digest"):
+        counted = [one(report, name).comparison for report in shards]
+        total = one(whole, name).comparison
+        for measure in ("base_users", "head_users", "changed_users"):
+            assert sum(getattr(c, measure) for c in counted) == getattr(total, measure)
