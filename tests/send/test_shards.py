@@ -2,7 +2,8 @@
 
 Each shard is its own run in its own journal; shards sent at once share nothing but the
 service. A shard sent again (an array job's retry) resumes its own run, and is refused
-once that run has sent everything.
+once that run has sent everything. With ``--api send-messages`` the shards split the
+users as well, and with them every address they list: each address once across them.
 """
 
 from __future__ import annotations
@@ -22,7 +23,16 @@ from typer.testing import CliRunner
 from pipeline.cli import app
 from pipeline.sandbox import Faults, Sandbox
 from pipeline.shard import Shard
-from tests.send.support import APP, DUMMY_AWS_ENV, NO_AWS_ENV, isolate_aws, project, user_ids
+from tests.send.support import (
+    APP,
+    DUMMY_AWS_ENV,
+    NO_AWS_ENV,
+    address_of,
+    addressed_project,
+    isolate_aws,
+    project,
+    user_ids,
+)
 
 runner = CliRunner()
 
@@ -81,6 +91,45 @@ def test_three_shards_sent_at_once_deliver_every_user_exactly_once(tmp_path, aws
         [(label, status, count)] = journal_runs(journal)
         assert (label, status) == (f"{index}/3", "finished")
         assert count == sum(Shard(index, 3).contains(user) for user in users)
+    assert not (root / ".pipeline" / "journal.sqlite").exists()
+
+
+def test_three_shards_sent_at_once_to_addresses_deliver_every_address_exactly_once(tmp_path, aws):
+    users = user_ids(1500)
+    root = addressed_project(tmp_path, users, per_user=2)
+    addresses = {address_of(user, k): user for user in users for k in range(2)}
+    results = tmp_path / "results.jsonl"
+    with Sandbox() as sandbox:
+        # As a Cloud Run job of three tasks would run them, all at once.
+        shards = [
+            spawn_send(
+                root,
+                sandbox.url,
+                "--api",
+                "send-messages",
+                "--concurrency",
+                "4",
+                "--results",
+                str(results),
+                env={"CLOUD_RUN_TASK_INDEX": str(index), "CLOUD_RUN_TASK_COUNT": "3"},
+            )
+            for index in range(3)
+        ]
+        outcomes = [shard.communicate(timeout=180) for shard in shards]
+        delivered = Counter(delivery.address for delivery in sandbox.deliveries())
+
+    assert [shard.returncode for shard in shards] == [0, 0, 0], [err for _, err in outcomes]
+    assert delivered == Counter(dict.fromkeys(addresses, 1))
+    for index in (1, 2, 3):
+        assert f"shard {index}/3 (from CLOUD_RUN_TASK_INDEX={index - 1}" in outcomes[index - 1][1]
+        mine = {user for user in users if Shard(index, 3).contains(user)}
+        journal = root / ".pipeline" / f"journal.shard-{index}-of-3.sqlite"
+        with sqlite3.connect(journal) as db:
+            [run] = db.execute("SELECT shard, status, users, api FROM runs").fetchall()
+        assert run == (f"{index}/3", "finished", len(mine), "send-messages")
+        lines = (tmp_path / f"results.shard-{index}-of-3.jsonl").read_text().splitlines()
+        sent = {(line["address"], line["user_id"]) for line in map(json.loads, lines)}
+        assert sent == {(a, user) for a, user in addresses.items() if user in mine}
     assert not (root / ".pipeline" / "journal.sqlite").exists()
 
 
