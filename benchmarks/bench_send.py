@@ -14,7 +14,8 @@ audience. The machine is shared and noisy, hence medians over alternating runs.
 2. Throughput with 50 ms of latency per request: users/s of the send phase (target >= 15,000)
    and of the whole command, render included.
 3. The AWS CLI: ``aws pinpoint send-users-messages --cli-input-json`` once per request against
-   the same 50 ms sandbox (``--aws`` or ``aws`` on PATH); without it, FACTS.md's ~320 users/s.
+   the same 50 ms sandbox (``--aws`` or ``aws`` on PATH), ``--aws-requests`` of them; without
+   it, or with ``--aws-requests 0``, FACTS.md's ~320 users/s.
    To install it apart from the project: ``python -m venv /tmp/awscli &&
    /tmp/awscli/bin/pip install awscli``, then ``--aws /tmp/awscli/bin/aws``.
 """
@@ -195,7 +196,7 @@ def throughput(
         phase.append(send_phase_rate(stderr))
         whole.append(users / wall)
     aws_rate = None
-    if aws:
+    if aws and calls > 0:  # no calls measure 0 users/s, which the ratio below divides by
         with SandboxProcess(latency_ms=50) as sandbox:
             aws_rate = aws_cli_rate(aws, sandbox.url, source, scratch, calls)
     send_rate = statistics.median(phase)
@@ -207,7 +208,8 @@ def throughput(
     )
     if aws_rate is None:
         aws_rate = AWS_CLI_ESTIMATE
-        print(f"  aws CLI          {aws_rate:9,.0f} users/s (not installed: FACTS.md's estimate)")
+        why = "--aws-requests 0" if aws else "not installed"
+        print(f"  aws CLI          {aws_rate:9,.0f} users/s ({why}: FACTS.md's estimate)")
     else:
         print(f"  aws CLI          {aws_rate:9,.0f} users/s (measured, one process per request)")
     print(f"  send / aws CLI   {send_rate / aws_rate:9,.0f}x (target >= 50)")
@@ -234,10 +236,17 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--aws", default=shutil.which("aws"), help="The AWS CLI executable.")
-    parser.add_argument("--aws-requests", type=int, default=20)
+    parser.add_argument(
+        "--aws-requests",
+        type=int,
+        default=20,
+        help="AWS CLI calls to time; 0 skips them and uses FACTS.md's estimate.",
+    )
     parser.add_argument("--skip-cpu", action="store_true")
     parser.add_argument("--skip-throughput", action="store_true")
     options = parser.parse_args()
+    if options.aws_requests < 0:
+        parser.error("--aws-requests must be 0 or more")
     source = audience(options.users)
     with tempfile.TemporaryDirectory() as folder:
         scratch = Path(folder)
