@@ -54,14 +54,14 @@ def _write(requests: Iterable[Rendered | EncodedRequest], target: Path | None) -
     if target is not None and target.exists() and not target.is_file():
         # A device or a pipe (-o /dev/stdout, /dev/null, a FIFO) cannot be replaced by a
         # rename, which would swap the device node for a regular file: stream into it.
-        with target.open("w", encoding="utf-8", newline="\n") as stream:
+        with target.open("wb") as stream:
             return _write_lines(_render_all(requests), stream)
     folder = target.parent if target is not None else None
     if folder is not None and not folder.is_dir():
         raise InputError(f"the output folder {folder} does not exist", fix="create it first")
     handle, temporary = tempfile.mkstemp(prefix=".render-", suffix=".jsonl.tmp", dir=folder)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
+        with os.fdopen(handle, "wb") as stream:
             summary = _write_lines(requests, stream)
         if target is None:
             with Path(temporary).open("rb") as source:
@@ -87,7 +87,10 @@ def _render_all(requests: Iterable[Rendered | EncodedRequest]) -> list[Rendered 
     return rendered
 
 
-def _write_lines(requests: Iterable[Rendered | EncodedRequest], stream: IO[str]) -> WriteSummary:
+def _write_lines(
+    requests: Iterable[Rendered | EncodedRequest], stream: IO[bytes]
+) -> WriteSummary:
+    # Each line is encoded once, for the digest and the file alike.
     digest = hashlib.sha256()
     count = users = addresses = unaddressed = 0
     for item in requests:
@@ -95,21 +98,22 @@ def _write_lines(requests: Iterable[Rendered | EncodedRequest], stream: IO[str])
             unaddressed += len(item.user_ids)
             continue
         if isinstance(item, EncodedRequest):
-            line = item.text + "\n"
-            digest.update(line.encode())
+            line = encoded_bytes(item) + b"\n"
+            digest.update(line)
             stream.write(line)
             count += 1
             users += item.users
             continue
         if isinstance(item, AddressedRequest):
-            line = encode_request(item.request) + "\n"
+            text = encode_request(item.request) + "\n"
             addresses += len(item.owners)
             users += len(set(item.owners.values()))
         else:
-            line = encode_request(item) + "\n"
+            text = encode_request(item) + "\n"
             users += len(item["SendUsersMessageRequest"]["Users"])
         sent = item.request if isinstance(item, AddressedRequest) else item
-        digest.update(request_bytes(sent, line))
+        line = request_bytes(sent, text)
+        digest.update(line)
         stream.write(line)
         count += 1
     return WriteSummary(count, users, digest.hexdigest(), addresses, unaddressed)
