@@ -18,6 +18,7 @@ order, with the worker's traceback as its cause; a worker that dies is an error 
 from __future__ import annotations
 
 import contextlib
+import gc
 import multiprocessing
 import os
 import signal
@@ -169,6 +170,10 @@ def _serve(work: Callable[[Any], Any], connection: Connection) -> None:
     """A worker's loop: answer each task with its result, or the exception it raised."""
     # Ctrl-C reaches the whole process group; the parent decides what it means.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # What the worker inherited (the imports, the message, a YAML audience) stays alive: kept
+    # out of the cyclic collector's scans, which otherwise grow with it, and out of the
+    # copy-on-write faults those scans cause. About 10% of a 100,000-user render.
+    gc.freeze()
     while True:
         try:
             message = connection.recv()

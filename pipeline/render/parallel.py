@@ -3,7 +3,9 @@
 ``render_lines`` is ``render_requests`` as JSON text, with the work spread over worker
 processes: each renders and validates whole chunks of the audience
 (``pipeline.render.fragments``), and this process checks ids across chunks and stitches
-the requests (``pipeline.render.stitch``). The output is byte-for-byte the output of one
+the requests (``pipeline.render.stitch``); for SendMessages, the workers hand back
+rendered users and this process packs their addresses with the one-process batcher
+(``pipeline.render.address_fragments``). The output is byte-for-byte the output of one
 process, in the same order, whatever the number of workers; memory stays flat, as a few
 chunks per worker are in flight at a time.
 
@@ -22,10 +24,11 @@ from itertools import chain, islice
 from pathlib import Path
 
 from pipeline.api import APIS, MESSAGES_API, USERS_API, EncodedRequest, encoded
-from pipeline.audience import Audience, no_users_error
+from pipeline.audience import Audience, User, no_users_error
 from pipeline.chunks import Chunk, IdsAcrossChunks, split_audience
 from pipeline.errors import InputError
 from pipeline.render.address_batch import AddressBatcher, Rendered
+from pipeline.render.address_fragments import AddressChunkRenderer
 from pipeline.render.batch import RequestBatcher
 from pipeline.render.fragments import ChunkRenderer
 from pipeline.render.renderer import (
@@ -66,21 +69,24 @@ def render_lines(
             chunk is rendered in this process.
         shard: render only the users of this shard.
         api: ``send-users-messages`` (the default) or ``send-messages``; a SendMessages
-            render (addresses, not user ids) is done in this process, whatever ``workers``.
+            render's workers render and validate, and this process packs the addresses
+            (``pipeline.render.address_fragments``).
     """
     if api not in APIS:
         raise InputError(f"unknown API {api!r}", fix=f"use one of {', '.join(APIS)}")
     renderer, opened = open_render(
         message, audience, app_id=app_id, root=root, variables=variables, now=now
     )
-    if api == MESSAGES_API:
-        return address_requests(renderer, opened.users(shard), AddressBatcher(app_id))
     workers = usable_cores() if workers is None else workers
     chunks = split_audience(opened)
     first = list(islice(chunks, 2)) if workers > 1 else []
     if len(first) < 2:
         users = opened.users(shard)
+        if api == MESSAGES_API:
+            return address_requests(renderer, users, AddressBatcher(app_id))
         return map(encoded, batch_requests(renderer, users, RequestBatcher(app_id)))
+    if api == MESSAGES_API:
+        return _packed(renderer, opened, chain(first, chunks), app_id, workers, shard)
     return _stitched(renderer, opened, chain(first, chunks), app_id, workers, shard)
 
 
@@ -107,3 +113,33 @@ def _stitched(
     if records == 0:
         raise no_users_error(audience.path)
     yield from stitcher.flush()
+
+
+def _packed(
+    renderer: MessageRenderer,
+    audience: Audience,
+    chunks: Iterator[Chunk],
+    app_id: str,
+    workers: int,
+    shard: Shard | None,
+) -> Iterator[Rendered]:
+    """SendMessages: the workers' rendered users packed here, in order, as one process does."""
+    work = AddressChunkRenderer(renderer, audience, app_id, shard)
+    batcher = AddressBatcher(app_id)
+    ids = IdsAcrossChunks(audience)
+    records = 0
+    for chunk in ordered_map(work, chunks, workers=workers):
+        records += chunk.read.tally.records
+        duplicate = ids.first_duplicate(chunk.read)
+        users = chunk.users if duplicate is None else chunk.users[: duplicate[0]]
+        envelopes, add = chunk.envelopes, batcher.add
+        for envelope, user_id, line, addresses, configuration, max_bytes in users:
+            user = User(user_id, {}, line, addresses)  # what packing reads of a user
+            yield from add(envelopes[envelope], user, configuration, max_bytes)
+        if duplicate is not None:
+            raise duplicate[1]
+        if chunk.error is not None:
+            raise chunk.error
+    if records == 0:
+        raise no_users_error(audience.path)
+    yield from batcher.flush()

@@ -6,8 +6,9 @@ import random
 import pytest
 
 import pipeline.chunks
-from pipeline.api import encode_request
-from pipeline.errors import AudienceError, TemplateError
+from pipeline.api import MESSAGES_API, encode_request
+from pipeline.errors import AudienceError, RequestError, TemplateError
+from pipeline.render.address_batch import AddressedRequest
 from pipeline.render.parallel import render_lines
 from pipeline.shard import Shard
 from tests.render.support import NOW, project, render
@@ -170,3 +171,93 @@ def test_an_address_listed_twice_chunks_apart_is_refused_as_one_process_refuses_
     # Two shards would message that person twice: every shard refuses the audience.
     for index in (1, 2):
         assert error_of(root, "a.jsonl", workers=2, shard=Shard(index, 2))[1] == text
+
+
+def with_addresses(users):
+    """Users with one to three addresses each, and now and then none."""
+    for user in users:
+        n = user["n"]
+        if n % 11 == 0:
+            continue  # no address: in no request, reported as unaddressed
+        addresses = {"SMS": f"+1555{n:07d}"}
+        if n % 3:
+            addresses["APNS"] = f"{n:064x}"
+        if n % 5 == 0:
+            addresses["GCM"] = f"gcm-token-{n}"
+        user["addresses"] = addresses
+    return users
+
+
+def messages_items(root, audience, **options):
+    """SendMessages output as comparable values: each request's text and owners, or users."""
+    options.setdefault("now", NOW)
+    items = render_lines("m", audience, app_id="app-1", root=root, api=MESSAGES_API, **options)
+    return [
+        (encode_request(item.request), item.owners)
+        if isinstance(item, AddressedRequest)
+        else ("unaddressed", item.user_ids)
+        for item in items
+    ]
+
+
+@pytest.mark.parametrize(("name", "write"), [("a.jsonl", as_jsonl), ("a.yaml", as_yaml)])
+def test_a_send_messages_render_on_workers_is_the_one_process_render(
+    tmp_path, small_chunks, name, write
+):
+    users = with_addresses(audience_users(1_234))
+    root = project(tmp_path, MESSAGE, **{f"audiences/{name}": write(users)})
+    one = messages_items(root, name, workers=1)
+    assert sum(1 for text, _ in one if text == "unaddressed") >= 1
+    assert len(one) > 20  # full requests, partial ones of each envelope, the unaddressed
+    assert messages_items(root, name, workers=2) == one
+    assert messages_items(root, name, workers=3) == one
+
+
+def test_send_messages_shards_on_workers_split_the_addresses_of_the_whole_render(
+    tmp_path, small_chunks
+):
+    users = with_addresses(audience_users(900))
+    root = project(tmp_path, MESSAGE, **{"audiences/a.jsonl": as_jsonl(users)})
+    whole = {
+        address: owner
+        for text, owners in messages_items(root, "a.jsonl", workers=1)
+        if text != "unaddressed"
+        for address, owner in owners.items()
+    }
+    union: dict[str, str] = {}
+    for index in (1, 2, 3):
+        shard = Shard(index, 3)
+        part = messages_items(root, "a.jsonl", workers=2, shard=shard)
+        assert part == messages_items(root, "a.jsonl", workers=1, shard=shard)
+        owners = {a: o for text, own in part if text != "unaddressed" for a, o in own.items()}
+        assert all(shard.contains(owner) for owner in owners.values())
+        assert not union.keys() & owners.keys()
+        union.update(owners)
+    assert union == whole
+
+
+def messages_error_of(root, audience, workers):
+    with pytest.raises((AudienceError, TemplateError, RequestError)) as caught:
+        messages_items(root, audience, workers=workers)
+    return type(caught.value), str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "break_it",
+    [
+        lambda users: users[200].pop("name"),  # undefined value in PerUser
+        lambda users: users[250].update(id=users[3]["id"]),  # an id repeated chunks apart
+        lambda users: users[250].update(addresses={"SMS": "+15550000004"}),  # u-0004's
+        lambda users: users[200].update(addresses={"FAX": "+15550000200"}),  # no such channel
+    ],
+)
+def test_a_send_messages_render_on_workers_stops_at_the_first_error_as_one_process(
+    tmp_path, small_chunks, break_it
+):
+    users = with_addresses(audience_users(400))
+    users[300].pop("name")  # a later error, in a later chunk: never the one reported
+    break_it(users)
+    root = project(tmp_path, MESSAGE, **{"audiences/a.jsonl": as_jsonl(users)})
+    kind, text = messages_error_of(root, "a.jsonl", workers=3)
+    assert (kind, text) == messages_error_of(root, "a.jsonl", workers=1)
+    assert "u-0300" not in text  # not the later error
