@@ -2,6 +2,7 @@
 
     python benchmarks/bench_render.py [--runs 5] [--workers 1,2] [--skip-memory] [--skip-yaml]
     python benchmarks/bench_render.py --apis [--runs 5]   # send-messages against the users API
+    python benchmarks/bench_render.py --api send-messages --skip-bare --skip-memory --skip-yaml
 
 Everything is measured in one run on the same machine, so the ratios are what matters;
 the machine is shared and noisy, hence medians over alternating runs. The speed against
@@ -128,13 +129,16 @@ def apis(runs: int, scratch: Path) -> None:
     print(f"  peak memory of send-messages: {peak:.1f} MB")
 
 
-def workers_speed(runs: int, counts: list[int], scratch: Path) -> None:
+def workers_speed(runs: int, counts: list[int], scratch: Path, api: str) -> None:
     """Each worker count in turn, ``runs`` rounds; the order flips every round.
 
     The host's load changes from second to second, so the ratio that counts is the one
-    within a round (median over rounds), next to the medians of the times.
+    within a round (median over rounds), next to the medians of the times. With
+    ``--api send-messages`` the audience has addresses (1.5 per user).
     """
-    source = audience(100_000)
+    messages = api == "send-messages"
+    source = audience(100_000, addresses=messages)
+    extra = ("--api", api) if messages else ()
     times: dict[int, list[float]] = {count: [] for count in counts}
     ratios: dict[int, list[float]] = {count: [] for count in counts}
     outputs = {}
@@ -143,12 +147,12 @@ def workers_speed(runs: int, counts: list[int], scratch: Path) -> None:
         this_round = {}
         for count in order:
             target = scratch / f"w{count}.jsonl"
-            this_round[count] = timed(render_command(source, target, workers=count))
+            this_round[count] = timed(render_command(source, target, *extra, workers=count))
             outputs[count] = target.read_bytes()
         for count in counts:
             times[count].append(this_round[count])
             ratios[count].append(this_round[counts[0]] / this_round[count])
-    print(f"render 100,000 users by worker count, {runs} rounds (order alternating):")
+    print(f"render 100,000 users ({api}) by worker count, {runs} rounds (order alternating):")
     for count in counts:
         median = statistics.median(times[count])
         ratio = statistics.median(ratios[count])
@@ -202,6 +206,10 @@ def main() -> None:
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--skip-yaml", action="store_true")
     parser.add_argument("--apis", action="store_true", help="only compare the two send APIs")
+    parser.add_argument(
+        "--api", default="send-users-messages", choices=("send-users-messages", "send-messages"),
+        help="The API whose render the worker counts are compared on.",
+    )
     options = parser.parse_args()
     counts = [int(count) for count in options.workers.split(",")]
     sys.path.insert(0, str(ROOT))
@@ -212,7 +220,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         if not options.skip_bare:
             speed(options.runs, Path(scratch))
-        workers_speed(options.runs, counts, Path(scratch))
+        workers_speed(options.runs, counts, Path(scratch), options.api)
         if not options.skip_memory:
             memory(counts, Path(scratch))
     if not options.skip_yaml:
