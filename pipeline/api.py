@@ -247,11 +247,13 @@ class EncodedRequest:
     """A request as its canonical JSON text (``encode_request``'s), with its user count.
 
     A parallel render builds requests as text from its workers' pieces and never as
-    dicts; whoever writes or journals requests takes either form (``encoded``).
+    dicts; whoever writes or journals requests takes either form (``encoded``). A
+    SendMessages request also carries its ``owners``: the user of each address, in order.
     """
 
     text: str
     users: int
+    owners: dict[str, str] | None = None
 
 
 def encoded(request: ApiRequest | EncodedRequest) -> EncodedRequest:

@@ -31,7 +31,7 @@ from pipeline.audience import User
 from pipeline.errors import RequestError
 from pipeline.pinpoint.limits import MAX_RECIPIENTS_PER_REQUEST, MAX_REQUEST_BYTES
 
-_ADDRESSES_KEY_BYTES = len(',"Addresses":{}') + 2
+ADDRESSES_KEY_BYTES = len(',"Addresses":{}') + 2
 # What an address entry adds to its configuration's JSON, its address aside:
 # "<address>":{"ChannelType":"APNS_VOIP_SANDBOX",<configuration>}, and the comma.
 _ENTRY_BYTES = len('"":{"ChannelType":"APNS_VOIP_SANDBOX",},') + 2
@@ -92,11 +92,8 @@ class AddressBatcher:
             if len(self._unaddressed) < self.max_addresses:
                 return ()
             return (self._take_unaddressed(),)
-        entries: dict[str, AddressConfiguration] = {
-            address: {"ChannelType": channel, **configuration}
-            for channel, address in user.addresses
-        }
-        bound = sum(max_bytes + _ENTRY_BYTES + 6 * len(address) for address in entries)
+        entries = address_entries(user, configuration)
+        bound = entries_bound(entries, max_bytes)
         completed: tuple[AddressedRequest | Unaddressed, ...] = ()
         batch = self._open.get(envelope.key)
         if batch is not None and len(batch.addresses) + len(entries) > self.max_addresses:
@@ -104,7 +101,7 @@ class AddressBatcher:
             batch = None
         if batch is None:
             batch = self._open[envelope.key] = _OpenBatch(
-                envelope, max_bytes=envelope.size + _ADDRESSES_KEY_BYTES
+                envelope, max_bytes=envelope.size + ADDRESSES_KEY_BYTES
             )
         if batch.max_bytes + bound > self.max_request_bytes:
             batch.max_bytes = _exact_size(batch, entries)
@@ -150,6 +147,21 @@ class AddressBatcher:
         return taken
 
 
+def address_entries(
+    user: User, configuration: EndpointSendConfiguration
+) -> dict[str, AddressConfiguration]:
+    """A user's entries of ``Addresses``: its configuration, unchanged, per address."""
+    return {
+        address: {"ChannelType": channel, **configuration}
+        for channel, address in user.addresses
+    }
+
+
+def entries_bound(entries: dict[str, AddressConfiguration], max_bytes: int) -> int:
+    """An upper bound of the entries' JSON size, from their configuration's (``max_bytes``)."""
+    return sum(max_bytes + _ENTRY_BYTES + 6 * len(address) for address in entries)
+
+
 def addressed_request(
     app_id: str,
     envelope: Envelope,
@@ -163,4 +175,4 @@ def addressed_request(
 
 def _exact_size(batch: _OpenBatch, entries: dict[str, AddressConfiguration]) -> int:
     encoded = to_json({**batch.addresses, **entries})
-    return batch.envelope.size + _ADDRESSES_KEY_BYTES + len(encoded.encode())
+    return batch.envelope.size + ADDRESSES_KEY_BYTES + len(encoded.encode())

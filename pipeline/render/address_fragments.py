@@ -1,41 +1,36 @@
 """A chunk of an audience rendered in a worker for SendMessages: each user, ready to pack.
 
 The SendMessages counterpart of ``pipeline.render.fragments``. A worker renders its users
-exactly as ``render_requests`` does (``MessageRenderer``) and validates them; the parent
-packs them into requests with the one-process ``AddressBatcher``, in audience order, so
-a parallel render is byte-for-byte the render of one process by construction. Packing
-and encoding stay in the parent; rendering and botocore's validation, the most expensive
-steps, are what the workers share.
+exactly as ``render_requests`` does (``MessageRenderer``), validates them, and encodes each
+user's address entries (``"<address>":{"ChannelType":...,<configuration>}``, as ``to_json``
+writes them inside ``Addresses``); the parent packs the requests out of that text
+(``pipeline.render.address_stitch``) with ``AddressBatcher``'s rule, in audience order.
 
-Validation mirrors ``fragments``: each user's addresses are validated in requests of up
-to 100 addresses of the same envelope, so every address entry is checked as in a request
-of the output (a request is valid when each of its entries is).
+Validation mirrors ``fragments``: each user's address entries are validated in requests of
+about 100 addresses of the same envelope, so every entry is checked as in a request of the
+output (a request is valid when each of its entries is).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pipeline.addresses import Address
 from pipeline.api import (
     AddressConfiguration,
-    EndpointSendConfiguration,
     Envelope,
     MessageRequest,
     MessagesApiRequest,
+    to_json,
     validate_request,
 )
 from pipeline.audience import Audience
 from pipeline.chunks import Chunk, ChunkRead, read_chunk
 from pipeline.errors import PipelineError
 from pipeline.pinpoint.limits import MAX_RECIPIENTS_PER_REQUEST
+from pipeline.render.address_batch import address_entries, entries_bound
+from pipeline.render.address_stitch import EncodedAddressee
 from pipeline.render.renderer import MessageRenderer
 from pipeline.shard import Shard
-
-# One rendered user, as ``AddressBatcher.add`` takes it: the index of its envelope among the
-# chunk's, its id, line and addresses, its per-user configuration and its size bound. A
-# plain tuple: pickling a dataclass per user costs the parent more than packing the user.
-RenderedAddressee = tuple[int, str, int, tuple[Address, ...], EndpointSendConfiguration, int]
 
 
 @dataclass(slots=True)
@@ -53,7 +48,7 @@ class RenderedAddressChunk:
     number: int
     read: ChunkRead = field(default_factory=ChunkRead)
     envelopes: list[Envelope] = field(default_factory=list)
-    users: list[RenderedAddressee] = field(default_factory=list)
+    users: list[EncodedAddressee] = field(default_factory=list)
     error: PipelineError | None = None
 
 
@@ -87,27 +82,22 @@ class AddressChunkRenderer:
                 if place is None:
                     place = places[envelope.key] = len(result.envelopes)
                     result.envelopes.append(envelope)
-                result.users.append(
-                    (
-                        place,
-                        user.id,
-                        user.line,
-                        user.addresses,
-                        rendered.configuration,
-                        rendered.max_bytes,
-                    )
-                )
-                if user.addresses:
-                    group = unchecked.get(envelope.key)
-                    if group is None:
-                        group = unchecked[envelope.key] = _Unchecked(envelope)
-                    for channel, address in user.addresses:
-                        group.addresses[address] = {
-                            "ChannelType": channel,
-                            **rendered.configuration,
-                        }
-                    if len(group.addresses) >= MAX_RECIPIENTS_PER_REQUEST:
-                        self._validate(group)
+                if not user.addresses:
+                    result.users.append((place, user.id, (), "", 0, 0))
+                    continue
+                entries = address_entries(user, rendered.configuration)
+                piece = to_json(entries)[1:-1]  # the entries, as inside Addresses
+                # A lone surrogate cannot be encoded: counted here, reported (naming the
+                # address) when the request is written, as in one process.
+                piece_bytes = len(piece.encode("utf-8", "surrogatepass"))
+                bound = entries_bound(entries, rendered.max_bytes)
+                result.users.append((place, user.id, tuple(entries), piece, piece_bytes, bound))
+                group = unchecked.get(envelope.key)
+                if group is None:
+                    group = unchecked[envelope.key] = _Unchecked(envelope)
+                group.addresses.update(entries)
+                if len(group.addresses) >= MAX_RECIPIENTS_PER_REQUEST:
+                    self._validate(group)
             for group in unchecked.values():
                 self._validate(group)
         except PipelineError as error:

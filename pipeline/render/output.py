@@ -103,6 +103,8 @@ def _write_lines(
             stream.write(line)
             count += 1
             users += item.users
+            if item.owners is not None:  # a SendMessages request, packed as text
+                addresses += len(item.owners)
             continue
         if isinstance(item, AddressedRequest):
             text = encode_request(item.request) + "\n"

@@ -3,9 +3,9 @@
 ``render_lines`` is ``render_requests`` as JSON text, with the work spread over worker
 processes: each renders and validates whole chunks of the audience
 (``pipeline.render.fragments``), and this process checks ids across chunks and stitches
-the requests (``pipeline.render.stitch``); for SendMessages, the workers hand back
-rendered users and this process packs their addresses with the one-process batcher
-(``pipeline.render.address_fragments``). The output is byte-for-byte the output of one
+the requests (``pipeline.render.stitch``); for SendMessages, the workers hand back each
+user's address entries as text (``pipeline.render.address_fragments``) and this process
+packs them (``pipeline.render.address_stitch``). The output is byte-for-byte the output of one
 process, in the same order, whatever the number of workers; memory stays flat, as a few
 chunks per worker are in flight at a time.
 
@@ -24,11 +24,12 @@ from itertools import chain, islice
 from pathlib import Path
 
 from pipeline.api import APIS, MESSAGES_API, USERS_API, EncodedRequest, encoded
-from pipeline.audience import Audience, User, no_users_error
+from pipeline.audience import Audience, no_users_error
 from pipeline.chunks import Chunk, IdsAcrossChunks, split_audience
 from pipeline.errors import InputError
-from pipeline.render.address_batch import AddressBatcher, Rendered
+from pipeline.render.address_batch import AddressBatcher, Rendered, Unaddressed
 from pipeline.render.address_fragments import AddressChunkRenderer
+from pipeline.render.address_stitch import AddressPacker
 from pipeline.render.batch import RequestBatcher
 from pipeline.render.fragments import ChunkRenderer
 from pipeline.render.renderer import (
@@ -69,8 +70,7 @@ def render_lines(
             chunk is rendered in this process.
         shard: render only the users of this shard.
         api: ``send-users-messages`` (the default) or ``send-messages``; a SendMessages
-            render's workers render and validate, and this process packs the addresses
-            (``pipeline.render.address_fragments``).
+            render's workers render, validate and encode, and this process packs.
     """
     if api not in APIS:
         raise InputError(f"unknown API {api!r}", fix=f"use one of {', '.join(APIS)}")
@@ -122,24 +122,24 @@ def _packed(
     app_id: str,
     workers: int,
     shard: Shard | None,
-) -> Iterator[Rendered]:
-    """SendMessages: the workers' rendered users packed here, in order, as one process does."""
+) -> Iterator[EncodedRequest | Unaddressed]:
+    """SendMessages: the workers' encoded users packed here, in order, as one process packs."""
     work = AddressChunkRenderer(renderer, audience, app_id, shard)
-    batcher = AddressBatcher(app_id)
+    packer = AddressPacker(app_id)
     ids = IdsAcrossChunks(audience)
     records = 0
     for chunk in ordered_map(work, chunks, workers=workers):
         records += chunk.read.tally.records
         duplicate = ids.first_duplicate(chunk.read)
         users = chunk.users if duplicate is None else chunk.users[: duplicate[0]]
-        envelopes, add = chunk.envelopes, batcher.add
-        for envelope, user_id, line, addresses, configuration, max_bytes in users:
-            user = User(user_id, {}, line, addresses)  # what packing reads of a user
-            yield from add(envelopes[envelope], user, configuration, max_bytes)
+        envelopes, add = chunk.envelopes, packer.add
+        for user in users:
+            envelope = envelopes[user[0]]
+            yield from add(envelope.key, envelope.size, user)
         if duplicate is not None:
             raise duplicate[1]
         if chunk.error is not None:
             raise chunk.error
     if records == 0:
         raise no_users_error(audience.path)
-    yield from batcher.flush()
+    yield from packer.flush()

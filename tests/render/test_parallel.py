@@ -6,7 +6,7 @@ import random
 import pytest
 
 import pipeline.chunks
-from pipeline.api import MESSAGES_API, encode_request
+from pipeline.api import MESSAGES_API, EncodedRequest, encode_request
 from pipeline.errors import AudienceError, RequestError, TemplateError
 from pipeline.render.address_batch import AddressedRequest
 from pipeline.render.parallel import render_lines
@@ -192,12 +192,16 @@ def messages_items(root, audience, **options):
     """SendMessages output as comparable values: each request's text and owners, or users."""
     options.setdefault("now", NOW)
     items = render_lines("m", audience, app_id="app-1", root=root, api=MESSAGES_API, **options)
-    return [
-        (encode_request(item.request), item.owners)
-        if isinstance(item, AddressedRequest)
-        else ("unaddressed", item.user_ids)
-        for item in items
-    ]
+    values = []
+    for item in items:
+        if isinstance(item, AddressedRequest):  # packed in one process
+            values.append((encode_request(item.request), item.owners))
+        elif isinstance(item, EncodedRequest):  # packed as text from the workers' pieces
+            assert item.users == len(set(item.owners.values()))
+            values.append((item.text, item.owners))
+        else:
+            values.append(("unaddressed", item.user_ids))
+    return values
 
 
 @pytest.mark.parametrize(("name", "write"), [("a.jsonl", as_jsonl), ("a.yaml", as_yaml)])

@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+import pipeline.chunks
 from pipeline.cli import app
 from pipeline.sandbox import Faults, Sandbox
 from tests.send.support import (
@@ -90,6 +91,30 @@ def requests_by_state(root: Path) -> dict[str, int]:
     with sqlite3.connect(root / ".pipeline" / "journal.sqlite") as db:
         rows = db.execute("SELECT state, COUNT(*) FROM requests GROUP BY state").fetchall()
     return dict(rows)
+
+
+# 0. Rendered on several workers: every recipient in exactly one request, delivered once.
+
+
+def test_a_send_rendered_on_workers_delivers_every_recipient_once(
+    tmp_path, aws, api, monkeypatch
+):
+    monkeypatch.setattr(pipeline.chunks, "CHUNK_BYTES", 2_000)  # dozens of chunks
+    users = user_ids(1200)
+    root = project_for(api, tmp_path, users)
+    results = tmp_path / "results.jsonl"
+    with Sandbox() as sandbox:
+        result = send(
+            root, api, sandbox.url, "--workers", "3", "--concurrency", "4",
+            "--results", str(results),
+        )
+        delivered = deliveries_per_user(sandbox)
+
+    assert result.exit_code == 0, result.stderr
+    assert delivered == Counter(dict.fromkeys(users, 1))
+    lines = [json.loads(line) for line in results.read_text().splitlines()]
+    assert {line["user_id"] for line in lines} == set(users)
+    assert {line["status"] for line in lines} == {"SUCCESSFUL"}
 
 
 # 1. Lost answers: the service delivers, then the connection closes before the answer.

@@ -67,7 +67,10 @@ def stored(item: Rendered | EncodedRequest) -> Stored:
     Raises:
         RequestError: The request cannot be encoded (a lone surrogate), naming the user.
     """
-    if isinstance(item, EncodedRequest):  # a SendUsersMessages request rendered in parallel
+    if isinstance(item, EncodedRequest):  # a request rendered in parallel, as text
+        if item.owners is not None:  # SendMessages: the owner of each address
+            owners = to_json(item.owners)
+            return Stored(ADDRESSES_KIND, item.users, item.text, owners, True, encoded_bytes(item))
         return Stored(USERS_KIND, item.users, item.text, None, True, encoded_bytes(item))
     if isinstance(item, Unaddressed):
         return Stored(UNADDRESSED_KIND, len(item.user_ids), to_json(item.user_ids), None, False)
