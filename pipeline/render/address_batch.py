@@ -112,13 +112,8 @@ class AddressBatcher:
             # Wherever the user stands in the audience: a request of this user alone would
             # be refused by Pinpoint (413), and no run could ever finish.
             if batch.max_bytes > self.max_request_bytes:
-                raise RequestError(
-                    f"the user's request alone ({len(entries)} addresses) is "
-                    f"{batch.max_bytes:,} bytes, over the {self.max_request_bytes:,}-byte "
-                    "payload limit",
-                    user_id=user.id,
-                    fix="shorten the per-user fields (RawContent, overrides), or give the "
-                    "user fewer addresses",
+                raise alone_over_limit(
+                    user.id, len(entries), batch.max_bytes, self.max_request_bytes
                 )
         else:
             batch.max_bytes += bound
@@ -145,6 +140,17 @@ class AddressBatcher:
         taken = Unaddressed(tuple(self._unaddressed))
         self._unaddressed.clear()
         return taken
+
+
+def alone_over_limit(user_id: str, addresses: int, size: int, limit: int) -> RequestError:
+    """A user whose addresses alone make a request over the payload limit."""
+    return RequestError(
+        f"the user's request alone ({addresses} addresses) is {size:,} bytes, over the "
+        f"{limit:,}-byte payload limit",
+        user_id=user_id,
+        fix="shorten the per-user fields (RawContent, overrides), or give the user fewer "
+        "addresses",
+    )
 
 
 def address_entries(

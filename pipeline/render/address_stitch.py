@@ -20,9 +20,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from pipeline.api import EncodedRequest, escape_line_separators, to_json
-from pipeline.errors import RequestError
 from pipeline.pinpoint.limits import MAX_RECIPIENTS_PER_REQUEST, MAX_REQUEST_BYTES
-from pipeline.render.address_batch import ADDRESSES_KEY_BYTES, Unaddressed
+from pipeline.render.address_batch import ADDRESSES_KEY_BYTES, Unaddressed, alone_over_limit
 
 # One rendered user of a SendMessages render, as a worker hands it over:
 # (envelope index in its chunk, user id, the user's addresses in order, its address
@@ -87,13 +86,8 @@ class AddressPacker:
                 batch = self._open[key] = _Open(key, size)
                 batch.max_bytes = batch.exact_size(piece_bytes)
             if batch.max_bytes > self.max_request_bytes:
-                raise RequestError(
-                    f"the user's request alone ({len(addresses)} addresses) is "
-                    f"{batch.max_bytes:,} bytes, over the {self.max_request_bytes:,}-byte "
-                    "payload limit",
-                    user_id=user_id,
-                    fix="shorten the per-user fields (RawContent, overrides), or give the "
-                    "user fewer addresses",
+                raise alone_over_limit(
+                    user_id, len(addresses), batch.max_bytes, self.max_request_bytes
                 )
         else:
             batch.max_bytes += bound

@@ -22,16 +22,17 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from itertools import chain, islice
 from pathlib import Path
+from typing import TypeVar
 
 from pipeline.api import APIS, MESSAGES_API, USERS_API, EncodedRequest, encoded
 from pipeline.audience import Audience, no_users_error
 from pipeline.chunks import Chunk, IdsAcrossChunks, split_audience
 from pipeline.errors import InputError
 from pipeline.render.address_batch import AddressBatcher, Rendered, Unaddressed
-from pipeline.render.address_fragments import AddressChunkRenderer
+from pipeline.render.address_fragments import AddressChunkRenderer, RenderedAddressChunk
 from pipeline.render.address_stitch import AddressPacker
 from pipeline.render.batch import RequestBatcher
-from pipeline.render.fragments import ChunkRenderer
+from pipeline.render.fragments import ChunkRenderer, RenderedChunk
 from pipeline.render.renderer import (
     MessageRenderer,
     address_requests,
@@ -100,18 +101,8 @@ def _stitched(
 ) -> Iterator[EncodedRequest]:
     work = ChunkRenderer(renderer, audience, app_id, shard)
     stitcher = RequestStitcher(app_id)
-    ids = IdsAcrossChunks(audience)
-    records = 0
-    for chunk in ordered_map(work, chunks, workers=workers):
-        records += chunk.read.tally.records
-        duplicate = ids.first_duplicate(chunk.read)
-        yield from stitcher.add(chunk, before=None if duplicate is None else duplicate[0])
-        if duplicate is not None:
-            raise duplicate[1]
-        if chunk.error is not None:
-            raise chunk.error
-    if records == 0:
-        raise no_users_error(audience.path)
+    for chunk, before in _in_order(audience, ordered_map(work, chunks, workers=workers)):
+        yield from stitcher.add(chunk, before=before)
     yield from stitcher.flush()
 
 
@@ -126,20 +117,35 @@ def _packed(
     """SendMessages: the workers' encoded users packed here, in order, as one process packs."""
     work = AddressChunkRenderer(renderer, audience, app_id, shard)
     packer = AddressPacker(app_id)
-    ids = IdsAcrossChunks(audience)
-    records = 0
-    for chunk in ordered_map(work, chunks, workers=workers):
-        records += chunk.read.tally.records
-        duplicate = ids.first_duplicate(chunk.read)
-        users = chunk.users if duplicate is None else chunk.users[: duplicate[0]]
+    for chunk, before in _in_order(audience, ordered_map(work, chunks, workers=workers)):
         envelopes, add = chunk.envelopes, packer.add
-        for user in users:
+        for user in chunk.users[:before]:
             envelope = envelopes[user[0]]
             yield from add(envelope.key, envelope.size, user)
+    yield from packer.flush()
+
+
+_Rendered = TypeVar("_Rendered", RenderedChunk, RenderedAddressChunk)
+
+
+def _in_order(
+    audience: Audience, chunks: Iterator[_Rendered]
+) -> Iterator[tuple[_Rendered, int | None]]:
+    """Each rendered chunk with how many of its users to take (None: all), checked across.
+
+    After the chunk's users are taken, its error is raised where one process would raise
+    it: an id or address repeating an earlier chunk's, else what stopped the chunk; an
+    audience without users is an error too.
+    """
+    ids = IdsAcrossChunks(audience)
+    records = 0
+    for chunk in chunks:
+        records += chunk.read.tally.records
+        duplicate = ids.first_duplicate(chunk.read)
+        yield chunk, None if duplicate is None else duplicate[0]
         if duplicate is not None:
             raise duplicate[1]
         if chunk.error is not None:
             raise chunk.error
     if records == 0:
         raise no_users_error(audience.path)
-    yield from packer.flush()
