@@ -65,6 +65,14 @@ class SmsAnalysis:
     parts: int
     ucs2_characters: tuple[str, ...]
 
+    def __reduce__(self) -> tuple[type[SmsAnalysis], tuple[Any, ...]]:
+        # Pickled as its constructor's arguments: a preview's workers send one or more per
+        # user, and the default pickling of a frozen dataclass with slots (setstate, which
+        # looks its fields up each time) was a fifth of the parent's time.
+        return SmsAnalysis, (
+            self.encoding, self.characters, self.units, self.parts, self.ucs2_characters
+        )
+
     @property
     def limit(self) -> int:
         """The largest message AWS accepts in this encoding, in units (1,530 or 630)."""

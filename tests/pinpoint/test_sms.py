@@ -1,4 +1,5 @@
 import dataclasses
+import pickle
 import random
 
 import pytest
@@ -181,3 +182,11 @@ def test_analysis_is_frozen() -> None:
     analysis = analyze_sms("hello")
     with pytest.raises(dataclasses.FrozenInstanceError):
         analysis.parts = 2  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("text", ["Hi there", "Grüße 😀 and ünïcödé " * 5, ""])
+def test_an_analysis_crosses_a_process_boundary_unchanged(text):
+    analysis = analyze_sms(text)
+    copy = pickle.loads(pickle.dumps(analysis))
+    assert copy == analysis
+    assert dataclasses.astuple(copy) == dataclasses.astuple(analysis)
