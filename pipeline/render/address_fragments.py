@@ -18,8 +18,6 @@ from dataclasses import dataclass, field
 from pipeline.api import (
     AddressConfiguration,
     Envelope,
-    MessageRequest,
-    MessagesApiRequest,
     to_json,
     validate_request,
 )
@@ -27,7 +25,7 @@ from pipeline.audience import Audience
 from pipeline.chunks import Chunk, ChunkRead, read_chunk
 from pipeline.errors import PipelineError
 from pipeline.pinpoint.limits import MAX_RECIPIENTS_PER_REQUEST
-from pipeline.render.address_batch import address_entries, entries_bound
+from pipeline.render.address_batch import address_entries, addressed_request, entries_bound
 from pipeline.render.address_stitch import EncodedAddressee
 from pipeline.render.renderer import MessageRenderer
 from pipeline.shard import Shard
@@ -107,7 +105,6 @@ class AddressChunkRenderer:
     def _validate(self, group: _Unchecked) -> None:
         if not group.addresses:
             return
-        body: MessageRequest = {**group.envelope.body, "Addresses": group.addresses}  # type: ignore[typeddict-item]
-        request: MessagesApiRequest = {"ApplicationId": self.app_id, "MessageRequest": body}
-        validate_request(request)
+        request = addressed_request(self.app_id, group.envelope, group.addresses, {})
+        validate_request(request.request)
         group.addresses = {}
