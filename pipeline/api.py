@@ -9,6 +9,7 @@ SendMessages (explicit addresses), chosen with ``--api``.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Final, NotRequired, TypedDict, final
@@ -196,9 +197,45 @@ def validate_request(request: AnyRequest) -> None:
 _COMPACT_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
+def _reusable_encoder() -> Callable[[Any, int], Any] | None:
+    """``_COMPACT_JSON``'s C encoder, built once; None where the C accelerator is missing.
+
+    ``JSONEncoder.encode`` builds this object again on every call, about half the cost of
+    encoding one user's configuration, which the workers of a parallel render do 100,000
+    times per 100,000 users. It is built without the circular-reference markers (a reused
+    marker table could stay dirty after an error): ``to_json`` falls back to the checking
+    encoder when the C one gives up on depth, so a circular value raises as it always has.
+    """
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return None
+    encoder = _COMPACT_JSON
+    return make(  # type: ignore[no-any-return]
+        None,
+        encoder.default,
+        json.encoder.encode_basestring,
+        None,
+        encoder.key_separator,
+        encoder.item_separator,
+        encoder.sort_keys,
+        encoder.skipkeys,
+        encoder.allow_nan,
+    )
+
+
+_FAST_JSON = _reusable_encoder()
+
+
 def to_json(value: Any) -> str:
     """Compact JSON text: UTF-8 characters kept as they are, keys in insertion order."""
-    return _COMPACT_JSON.encode(value)
+    if isinstance(value, str):
+        return _COMPACT_JSON.encode(value)  # a C function already, for a bare string
+    if _FAST_JSON is None:
+        return _COMPACT_JSON.encode(value)
+    try:
+        return "".join(_FAST_JSON(value, 0))
+    except RecursionError:  # circular, or deeper than the checking encoder goes either
+        return _COMPACT_JSON.encode(value)
 
 
 def encode_request(request: AnyRequest) -> str:

@@ -92,6 +92,29 @@ def test_request_text_is_compact_utf8_in_the_order_built():
     assert to_json({"b": 1, "a": "é"}) == '{"b":1,"a":"é"}'
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"a": 'Zoë\u2028"\\\n\t\x00', "b": [1, 2.5, 1e300, True, None, {"c": []}], "ü": {}},
+        {3: "int key", None: "none key", True: "bool key", 2.5: "float key"},
+        [float("nan"), float("inf")],
+        "just a string",
+        [],
+    ],
+)
+def test_to_json_writes_what_the_standard_encoder_writes(value):
+    assert to_json(value) == json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def test_to_json_still_refuses_a_circular_value_and_an_unknown_type():
+    looped: list[object] = []
+    looped.append(looped)
+    with pytest.raises(ValueError, match="Circular reference"):
+        to_json({"x": looped})
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        to_json({"x": object()})
+
+
 ADDRESSED = {
     "ApplicationId": "app-1",
     "MessageRequest": {

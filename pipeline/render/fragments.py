@@ -114,7 +114,7 @@ class ChunkRenderer:
                     group = groups[envelope.key] = _Open(
                         EnvelopeUsers(envelope.key, envelope.size), envelope
                     )
-                text = encode(user.id) + ":" + encode(rendered.configuration)
+                text = encode({user.id: rendered.configuration})[1:-1]  # "id":{...}
                 group.parts.append(text)
                 group.length += len(text) + 1
                 group.users.ends.append(group.length)
