@@ -33,6 +33,7 @@ import ipaddress
 import json
 import os
 import threading
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
@@ -269,7 +270,20 @@ def limit_rate(client: Any, max_rps: float) -> RateLimiter:
         limiter.acquire()
 
     client.meta.events.register("before-send.pinpoint", wait)
+    _LIMITERS[client] = limiter
     return limiter
+
+
+# The limiter pacing each client, for sender processes to take their share of it.
+_LIMITERS: weakref.WeakKeyDictionary[Any, RateLimiter] = weakref.WeakKeyDictionary()
+
+
+def rate_limiter_of(client: Any) -> RateLimiter | None:
+    """The limiter ``limit_rate`` put on ``client``; None if it has none."""
+    try:
+        return _LIMITERS.get(client)
+    except TypeError:  # an object that cannot be weakly referenced has none
+        return None
 
 
 def call(client: PinpointClient, request: Claimed) -> tuple[dict[str, Any], Any]:

@@ -23,35 +23,30 @@ leaves those calls in flight, to be reported as unknown.
 from __future__ import annotations
 
 import heapq
-import json
 import queue
 import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from types import FrameType
 from typing import Protocol
 
 from pipeline.errors import SendError
-from pipeline.send.client import DEFAULT_CONCURRENCY, CallFailure, PinpointClient, call, classify
-from pipeline.send.client import request_id as aws_request_id
+from pipeline.send.calls import Caller, Outcome
+from pipeline.send.client import DEFAULT_CONCURRENCY, CallFailure, PinpointClient, rate_limiter_of
 from pipeline.send.journal import (
-    ADDRESSES_KIND,
     ANSWERED,
     HEARTBEAT_SECONDS,
     PENDING,
     STOPPED,
-    USERS_KIND,
-    Answer,
     Claimed,
     Journal,
     Queued,
 )
-from pipeline.send.journal.packing import pack_results
-from pipeline.send.results import addresses_results, endpoints_results, users_results
-from pipeline.send.retry import DEFAULT_DELIVERY_ATTEMPTS, Backoff, plan_retries
+from pipeline.send.retry import DEFAULT_DELIVERY_ATTEMPTS, Backoff
+from pipeline.send.senders import SenderPool
+from pipeline.workers import can_fork
 
 # A call that still fails after botocore's own retries (throttling, 5xx, network) goes back
 # to the queue this many times, after a pause, before the run stops.
@@ -109,15 +104,6 @@ class QuietMonitor:
         """Ignore."""
 
 
-@dataclass(frozen=True, slots=True)
-class _Outcome:
-    request: Claimed
-    answer: Answer | None = None
-    failure: CallFailure | None = None
-    bug: BaseException | None = None
-    skipped: bool = False  # taken by a worker after the run began to stop: never sent
-
-
 def send_requests(
     journal: Journal,
     run_id: int,
@@ -129,11 +115,14 @@ def send_requests(
     monitor: Monitor | None = None,
     clock: Callable[[], float] = time.time,
     resend_lost_answers: bool = False,
+    senders: int = 1,
 ) -> None:
     """Send every pending request of a run, with per-endpoint retries, until none is left.
 
     ``resend_lost_answers`` sends a call that may have been processed again (at least
-    once); by default its users become unknown (at most once).
+    once); by default its users become unknown (at most once). ``senders`` above 1 makes
+    the calls in that many forked processes (``pipeline.send.senders``), the journal
+    still kept by this one; where fork does not exist, the calls stay in this process.
 
     Raises:
         SendError: The run stopped part-way (an AWS error, the network, Ctrl-C); what was
@@ -152,7 +141,7 @@ def send_requests(
         clock=clock,
         resend_lost_answers=resend_lost_answers,
     )
-    dispatcher.run()
+    dispatcher.run(senders=min(senders, concurrency) if can_fork() else 1)
 
 
 class _Dispatcher:
@@ -172,6 +161,7 @@ class _Dispatcher:
         self.journal = journal
         self.run_id = run_id
         self.client = client
+        self.caller = Caller(client, delivery_attempts, backoff, clock, resend_lost_answers)
         self.concurrency = concurrency
         # Requests handed out ahead of a free worker, so workers never wait for the main
         # thread; they are pending on disk until a worker marks one in flight.
@@ -186,7 +176,7 @@ class _Dispatcher:
         self.clock = clock
         self.todo: list[tuple[float, int]] = []
         self.work: queue.SimpleQueue[Claimed | None] = queue.SimpleQueue()
-        self.done: queue.SimpleQueue[_Outcome] = queue.SimpleQueue()
+        self.done: queue.SimpleQueue[Outcome] = queue.SimpleQueue()
         self.outstanding = 0
         self.retries_waiting = 0  # retry requests neither answered nor of unknown fate
         self.requeued: dict[int, int] = {}
@@ -195,7 +185,7 @@ class _Dispatcher:
         self.halt = threading.Event()
         self.interrupts = 0
 
-    def run(self) -> None:
+    def run(self, *, senders: int = 1) -> None:
         self.todo = [(item.not_before, item.id) for item in self.journal.queued(self.run_id)]
         heapq.heapify(self.todo)
         progress = self.journal.progress(self.run_id)
@@ -204,9 +194,19 @@ class _Dispatcher:
         self.retries_waiting = len(self.todo) - progress.requests[PENDING]
         if self.retries_waiting:
             self.monitor.retries(self.retries_waiting)
+        pool = None
+        calls: list[Callable[[Claimed], Outcome]] = [self.caller] * self.concurrency
+        if senders > 1:  # forked before this process starts its threads
+            limiter = rate_limiter_of(self.client)
+            pool = SenderPool(
+                self.caller, senders=senders, channels=self.concurrency, limiter=limiter
+            )
+            calls = [pool.caller(n) for n in range(self.concurrency)]
         workers = [
-            threading.Thread(target=self._work, name=f"pipeline-send-{n}", daemon=True)
-            for n in range(self.concurrency)
+            threading.Thread(
+                target=self._work, args=(call,), name=f"pipeline-send-{n}", daemon=True
+            )
+            for n, call in enumerate(calls)
         ]
         for worker in workers:
             worker.start()
@@ -217,6 +217,13 @@ class _Dispatcher:
             unsent = self._take_back()  # never marked in flight: still pending on disk
             for _ in workers:
                 self.work.put(None)
+            if pool is not None:
+                # Stopping at once leaves calls under way: their senders end with them.
+                stopped_at_once = self.interrupts > 1
+                if not stopped_at_once:
+                    for worker in workers:
+                        worker.join()
+                pool.close(wait=not stopped_at_once)
         self.outstanding -= unsent
         late = self._collect_ready()
         if late:  # answers that came back after a second Ctrl-C: journal them too
@@ -235,7 +242,7 @@ class _Dispatcher:
             raise self.stop
 
     def _loop(self) -> None:
-        outcomes: list[_Outcome] = []
+        outcomes: list[Outcome] = []
         beat = self.clock()
         while True:
             with self.journal.transaction():
@@ -273,7 +280,7 @@ class _Dispatcher:
             due.append(heapq.heappop(self.todo)[1])
         return self.journal.load(due) if due else []
 
-    def _collect(self) -> list[_Outcome]:
+    def _collect(self) -> list[Outcome]:
         timeout = _TICK
         if self.todo and self.outstanding < self.limit:
             timeout = min(_TICK, max(0.0, self.todo[0][0] - self.clock()))
@@ -283,7 +290,7 @@ class _Dispatcher:
             return []
         return [first, *self._collect_ready()]
 
-    def _collect_ready(self) -> list[_Outcome]:
+    def _collect_ready(self) -> list[Outcome]:
         outcomes = []
         while True:
             try:
@@ -291,7 +298,7 @@ class _Dispatcher:
             except queue.Empty:
                 return outcomes
 
-    def _settle(self, outcomes: list[_Outcome]) -> None:
+    def _settle(self, outcomes: list[Outcome]) -> None:
         self.outstanding -= len(outcomes)
         answers = [o.answer for o in outcomes if o.answer is not None]
         added = self.journal.record(self.run_id, answers)
@@ -313,7 +320,7 @@ class _Dispatcher:
         if users:
             self.monitor.advanced(users)
 
-    def _count_retries(self, outcomes: list[_Outcome], added: int) -> None:
+    def _count_retries(self, outcomes: list[Outcome], added: int) -> None:
         """Keep the count of waiting retries: new ones in, answered or unknown ones out."""
         settled = sum(
             1
@@ -363,51 +370,20 @@ class _Dispatcher:
             )
         return []
 
-    def _work(self) -> None:
+    def _work(self, call: Callable[[Claimed], Outcome]) -> None:
         while (request := self.work.get()) is not None:
             if self.halt.is_set():
-                self.done.put(_Outcome(request, skipped=True))
+                self.done.put(Outcome(request, skipped=True))
                 continue
             try:
-                outcome = self._send(request)
+                self.journal.mark_in_flight(request.id)  # committed before a byte leaves
+                outcome = call(request)
             except BaseException as bug:  # handed to the main thread, which re-raises it
-                outcome = _Outcome(request, bug=bug)
-            self.done.put(outcome)
-
-    def _send(self, request: Claimed) -> _Outcome:
-        self.journal.mark_in_flight(request.id)  # committed before a byte leaves
-        try:
-            sent, response = call(self.client, request)
-        except Exception as error:
-            failure = classify(error, resend_lost_answers=self.resend_lost_answers)
-            if not failure.retry and not failure.maybe_processed:
+                outcome = Outcome(request, bug=bug)
+            failure = outcome.failure
+            if failure is not None and not failure.retry and not failure.maybe_processed:
                 self.halt.set()  # no worker sends another request of a run that must stop
-            return _Outcome(request, failure=failure)
-        if request.kind == USERS_KIND:
-            rows = users_results(response, sent["SendUsersMessageRequest"]["Users"])
-        elif request.kind == ADDRESSES_KIND:
-            assert request.recipients is not None
-            rows = addresses_results(response, json.loads(request.recipients))
-        else:
-            assert request.recipients is not None
-            rows = endpoints_results(response, json.loads(request.recipients))
-        retries = plan_retries(
-            request,
-            sent,
-            rows,
-            max_attempts=self.delivery_attempts,
-            backoff=self.backoff,
-            now=self.clock(),
-        )
-        answer = Answer(
-            request.id,
-            aws_request_id(response),
-            request.attempt,
-            rows,
-            retries,
-            packed=pack_results(rows),
-        )
-        return _Outcome(request, answer=answer)
+            self.done.put(outcome)
 
     @contextmanager
     def _sigint_stops(self) -> Iterator[None]:

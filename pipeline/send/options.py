@@ -54,8 +54,8 @@ class SendOptions:
             Off by default: its users are unknown, and nobody is sent to twice unasked.
         api: ``send-users-messages`` (to user ids, through their endpoints) or
             ``send-messages`` (to the addresses the audience lists).
-        workers: Processes that render the audience into the journal (default: the
-            usable cores). Sending is this process's threads: one journal, one lock.
+        workers: Processes that render the audience into the journal, and then make
+            the calls (default: the usable cores); this process alone keeps the journal.
     """
 
     concurrency: int = DEFAULT_CONCURRENCY
@@ -65,11 +65,11 @@ class SendOptions:
     backoff: Backoff | None = None
     resend_lost_answers: bool = False
     api: str = USERS_API
+    workers: int | None = None
 
     def __post_init__(self) -> None:
         if self.api not in APIS:
             raise InputError(f"unknown API {self.api!r}", fix=f"use one of {', '.join(APIS)}")
-    workers: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,12 +27,23 @@ class RateLimiter:
         if burst < 1:
             raise ValueError(f"burst must be at least 1, not {burst}")
         self.rate = rate
+        self._burst = burst
         self._interval = 1.0 / rate
         self._tolerance = (burst - 1) * self._interval
         self._clock = clock
         self._sleep = sleep
         self._next = clock() - self._tolerance
         self._lock = threading.Lock()
+
+    def share(self, parts: int) -> None:
+        """Keep ``1 / parts`` of the rate: this is one of ``parts`` processes sharing it."""
+        if parts < 1:
+            raise ValueError(f"parts must be at least 1, not {parts}")
+        self.rate /= parts
+        self._interval = 1.0 / self.rate
+        self._tolerance = (self._burst - 1) * self._interval
+        with self._lock:
+            self._next = self._clock() - self._tolerance
 
     def acquire(self) -> float:
         """Wait for the next slot; returns the seconds waited."""

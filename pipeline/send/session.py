@@ -25,6 +25,8 @@ from pipeline.send.options import SendOptions, Target
 from pipeline.send.results import Summary, summarize
 from pipeline.send.shardfiles import label_slug
 from pipeline.send.urls import without_userinfo
+from pipeline.send.wirelog import wire_log_enabled
+from pipeline.workers import usable_cores
 
 
 def target_label(client: PinpointClient, target: Target) -> str:
@@ -88,11 +90,24 @@ def dispatch_run(
             backoff=options.backoff,
             monitor=monitor,
             resend_lost_answers=options.resend_lost_answers,
+            senders=_senders(options),
         )
     except SendError as error:
         raise RunStopped(error, run_summary(book, run_id, results)) from error
     close_run(book, run_id)
     return run_summary(book, run_id, results)
+
+
+def _senders(options: SendOptions) -> int:
+    """How many processes make the calls: ``--workers``, but one while ``--debug`` logs.
+
+    The wire log is this process's logging: calls made in other processes would log to
+    copies of its handlers, out of order with the rest, or nowhere when stderr is not a
+    file (a test's captured output).
+    """
+    if wire_log_enabled():
+        return 1
+    return usable_cores() if options.workers is None else options.workers
 
 
 def unknown_path(journal: Path, run_id: int, shard: str | None = None) -> Path:

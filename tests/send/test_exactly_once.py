@@ -264,6 +264,44 @@ def test_after_a_crash_only_requests_that_left_are_unknown(tmp_path, aws, api):
     assert {user for user, count in delivered.items() if count > 1} <= unknown
 
 
+def test_a_sender_process_killed_mid_call_leaves_only_its_calls_unknown(tmp_path, aws, api):
+    users = user_ids(3000)
+    root = project_for(api, tmp_path, users)
+    with Sandbox() as sandbox:
+        sandbox.hold()
+        process = spawn_send(root, api, sandbox.url, "--concurrency", "4", "--workers", "2")
+        try:
+            sandbox.wait_until_held(4)  # two calls under way in each sender
+            senders = _children(process.pid)
+            assert len(senders) == 2  # the render's workers are gone; these make the calls
+            os.kill(senders[0], signal.SIGKILL)
+        finally:
+            sandbox.release()
+        _, stderr = process.communicate(timeout=60)
+
+        # The run stops (a sender is gone) with the killed sender's two calls in flight;
+        # nothing it was handed after its death left.
+        assert process.returncode != 0, stderr
+        assert "sender process" in stderr
+        states = requests_by_state(root)
+        assert states["in_flight"] == 2, states
+
+        resumed = send(root, api, sandbox.url, "--resume")
+        assert resumed.exit_code == 3, resumed.stderr
+        unknown = unknown_listed(root)
+        assert len(unknown) == 200
+        finished = send(root, api, sandbox.url, "--resume", "--resend-unknown")
+        assert finished.exit_code == 0, finished.stderr
+        delivered = deliveries_per_user(sandbox)
+
+    assert set(delivered) == set(users)
+    assert {user for user, count in delivered.items() if count > 1} <= unknown
+
+
+def _children(pid: int) -> list[int]:
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
 def test_a_crashed_run_does_not_keep_its_lock(tmp_path, aws, api):
     root = project_for(api, tmp_path, user_ids(1000))
     with Sandbox() as sandbox:
