@@ -106,6 +106,17 @@ WorkersOpt = Annotated[
         show_default=False,
     ),
 ]
+SendWorkersOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--workers",
+        min=1,
+        metavar="N",
+        help="Processes that render the audience into the journal, then make the calls; "
+        "this process alone keeps the journal  [default: the usable cores].",
+        show_default=False,
+    ),
+]
 ShardOpt = Annotated[
     str | None,
     typer.Option(
