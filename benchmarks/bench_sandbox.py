@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 from pipeline.sandbox import Sandbox  # noqa: E402
 from pipeline.sandbox.protocol import SEND_USERS_MESSAGES, Route, new_request_id  # noqa: E402
 from pipeline.sandbox.server import answer_request  # noqa: E402
-from pipeline.sandbox.store import DeliveryStore  # noqa: E402
+from pipeline.sandbox.store import open_store  # noqa: E402
 
 NAMES = ("Ólafur", "Chloé", "Olivia", "Liam", "田中", "Zoë", "Noah", 'Jo "JJ"')
 
@@ -58,7 +58,7 @@ def main() -> None:
 
     sandbox = Sandbox(store=args.store)
     # The request path without the HTTP server: the store is the only state it needs.
-    store = sandbox._store = DeliveryStore(args.store)
+    store = sandbox._store = open_store(args.store)
     route = Route(SEND_USERS_MESSAGES, "bench")
     bodies = [payload(n * 100) for n in range(args.requests)]
     per_request = []

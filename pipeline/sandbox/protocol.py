@@ -126,6 +126,18 @@ def parse_request(route: Route, body: bytes) -> dict[str, Any]:
     return payload
 
 
+def has_no_surrogates(body: bytes) -> bool:
+    r"""Whether no string that ``parse_request`` reads from ``body`` can hold a lone surrogate.
+
+    A lone surrogate is the one text that UTF-8 cannot encode. False means "maybe": Python's
+    JSON reader lets lone surrogates through, from ``\uD800``-``\uDFFF`` escapes and from
+    their raw bytes (0xED 0xA0-0xBF), and a body without ``\ud``, ``\uD`` or 0xED has
+    neither. The other texts of a delivery are the sandbox's own or come from an endpoints
+    file, which is read as strict UTF-8 and whose YAML refuses surrogate escapes.
+    """
+    return b"\\ud" not in body and b"\\uD" not in body and b"\xed" not in body
+
+
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 

@@ -24,6 +24,7 @@ from pipeline.sandbox.protocol import (
     Route,
     encode,
     error_body,
+    has_no_surrogates,
     match_route,
     new_request_id,
     parse_request,
@@ -65,8 +66,13 @@ class Backend(Protocol):
         request_id: str,
         plan: FaultPlan,
         draws: EndpointDraws | None,
+        *,
+        checked_text: bool = False,
     ) -> Outcome:
-        """Answer a valid request and record its deliveries."""
+        """Answer a valid request and record its deliveries.
+
+        ``checked_text``: no text of the payload can hold a lone surrogate (UTF-8 can encode it).
+        """
 
 
 def answer_request(
@@ -82,8 +88,9 @@ def answer_request(
         payload = parse_request(route, body)
     except BadRequest as exc:
         return 400, error_body(str(exc), request_id)
+    checked = has_no_surrogates(body)
     try:
-        outcome = backend.process(route, payload, request_id, plan, draws)
+        outcome = backend.process(route, payload, request_id, plan, draws, checked_text=checked)
     except Exception as exc:  # a bug of the sandbox: tell the client, show the trace
         traceback.print_exc()
         return 500, error_body(f"Sandbox failure: {exc!r}", request_id)

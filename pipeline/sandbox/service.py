@@ -21,7 +21,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from pipeline.api import to_json
 from pipeline.pinpoint.channels import ENDPOINT_CHANNELS, block_for
 from pipeline.pinpoint.compose import compose
 from pipeline.pinpoint.limits import NO_ENDPOINTS_ANSWER, SUCCESSFUL
@@ -67,9 +66,8 @@ def send_users_messages(
             result[user_id] = {"": dict(NO_ENDPOINTS_ANSWER)}
             continue
         answers: Json = {}
-        user_config = _UserConfig(config)
         for endpoint in endpoints:
-            answer = request.send(user_id, endpoint, user_config)
+            answer = request.send(user_id, endpoint, config)
             if answer is not None:
                 answers[endpoint.id] = answer
         result[user_id] = answers
@@ -101,7 +99,7 @@ def send_messages(
             result[address] = _failure(400, f"ChannelType {channel} cannot be sent to.")
             continue
         endpoint = Endpoint(id=address, channel=channel, address=address)
-        answer = request.send("", endpoint, _UserConfig(config))
+        answer = request.send("", endpoint, config)
         if answer is None:
             answer = _failure(400, f"No message for channel {channel}.")
         answer.pop("Address", None)  # a MessageResult has no Address
@@ -113,7 +111,7 @@ def send_messages(
             endpoint_result[endpoint_id] = _failure(404, "Endpoint not found.")
             continue
         user_id, endpoint = found
-        answer = request.send(user_id, endpoint, _UserConfig(config))
+        answer = request.send(user_id, endpoint, config)
         if answer is None:
             answer = _failure(400, f"No message for channel {endpoint.channel}.")
             answer["Address"] = endpoint.address
@@ -129,22 +127,6 @@ def send_messages(
 
 def _failure(code: int, message: str) -> Json:
     return {"DeliveryStatus": "PERMANENT_FAILURE", "StatusCode": code, "StatusMessage": message}
-
-
-class _UserConfig:
-    """A user's (or address's) configuration, with its JSON text made once, when needed."""
-
-    __slots__ = ("config", "_json")
-
-    def __init__(self, config: Json) -> None:
-        self.config = config
-        self._json: str | None = None
-
-    @property
-    def json(self) -> str:
-        if self._json is None:
-            self._json = to_json(self.config)
-        return self._json
 
 
 class _Request:
@@ -173,7 +155,7 @@ class _Request:
             block = None if name is None else self.configuration[name]
             self._blocks[channel] = (block_channel, block)
 
-    def send(self, user_id: str, endpoint: Endpoint, config: _UserConfig) -> Json | None:
+    def send(self, user_id: str, endpoint: Endpoint, config: Json) -> Json | None:
         """The answer for one endpoint; None if no block reaches its channel."""
         channel, block = self._blocks[endpoint.channel]
         if block is None:
@@ -196,7 +178,7 @@ class _Request:
         if not endpoint.synthetic:
             self._delivered.add((endpoint.channel, endpoint.address))
         message_id = new_message_id()
-        text = compose(channel, block, config.config)
+        text = compose(channel, block, config)
         self.rows.append(
             (
                 self.request_id,
@@ -208,7 +190,7 @@ class _Request:
                 message_id,
                 text.title,
                 text.body,
-                config.json,
+                config,
             )
         )
         return {
