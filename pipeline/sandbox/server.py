@@ -22,7 +22,6 @@ from pipeline.sandbox.protocol import (
     ERRORS,
     BadRequest,
     Route,
-    encode,
     error_body,
     has_no_surrogates,
     match_route,
@@ -94,7 +93,7 @@ def answer_request(
     except Exception as exc:  # a bug of the sandbox: tell the client, show the trace
         traceback.print_exc()
         return 500, error_body(f"Sandbox failure: {exc!r}", request_id)
-    return 200, encode(outcome.body)
+    return 200, outcome.body
 
 
 class SandboxServer(ThreadingHTTPServer):

@@ -26,24 +26,56 @@ from pipeline.pinpoint.compose import compose
 from pipeline.pinpoint.limits import NO_ENDPOINTS_ANSWER, SUCCESSFUL
 from pipeline.sandbox.endpoints import Endpoint, EndpointDirectory, synthetic_channels
 from pipeline.sandbox.faults import EndpointDraws, EndpointFault, FaultPlan
-from pipeline.sandbox.protocol import new_message_id
+from pipeline.sandbox.protocol import (
+    answer_entry,
+    delivered_entry,
+    encode,
+    message_ids,
+    users_answer_body,
+)
 from pipeline.sandbox.store import Row
 
 Json = dict[str, Any]
 
-_FAILURES: Final = {
-    "OPT_OUT": (400, "The endpoint has opted out."),
-    "DUPLICATE": (400, "The request already delivered a message to this address."),
-    EndpointFault.THROTTLED: (429, "Throttled: the endpoint's rate limit was exceeded."),
-    EndpointFault.TEMPORARY_FAILURE: (500, "Temporary failure; retry later."),
+
+@dataclass(frozen=True, slots=True)
+class _Failure:
+    """How an endpoint that is not delivered to is answered."""
+
+    status: str
+    code: int
+    message: str
+
+    def answer(self, address: str) -> Json:
+        """The endpoint's answer (an ``EndpointMessageResult``)."""
+        return {
+            "Address": address,
+            "DeliveryStatus": self.status,
+            "StatusCode": self.code,
+            "StatusMessage": self.message,
+        }
+
+
+_OPT_OUT: Final = _Failure("OPT_OUT", 400, "The endpoint has opted out.")
+_DUPLICATE: Final = _Failure(
+    "DUPLICATE", 400, "The request already delivered a message to this address."
+)
+_FAULTS: Final = {
+    EndpointFault.THROTTLED: _Failure(
+        EndpointFault.THROTTLED.value, 429, "Throttled: the endpoint's rate limit was exceeded."
+    ),
+    EndpointFault.TEMPORARY_FAILURE: _Failure(
+        EndpointFault.TEMPORARY_FAILURE.value, 500, "Temporary failure; retry later."
+    ),
 }
+_NO_ENDPOINTS_ENTRY: Final = answer_entry("", NO_ENDPOINTS_ANSWER)
 
 
 @dataclass(slots=True)
 class Outcome:
-    """The answer to one request (the output's payload member) and its deliveries."""
+    """The answer to one request (the JSON of the output's payload member) and its deliveries."""
 
-    body: Json
+    body: bytes
     rows: list[Row] = field(default_factory=list)
 
 
@@ -59,20 +91,26 @@ def send_users_messages(
     """Answer a SendUsersMessages payload (``SendUsersMessageRequest``)."""
     request = _Request(payload, request_id, application_id, plan, draws)
     channels = synthetic_channels(request.configuration)
-    result: Json = {}
+    # Each user's entries of its endpoint map, as JSON text. User ids are unique (keys of the
+    # payload), and so are a user's endpoint ids (one synthetic endpoint per channel, ids
+    # unique across an endpoints file).
+    result: list[tuple[str, list[str]]] = []
     for user_id, config in payload["Users"].items():
         endpoints = directory.endpoints_of(user_id, channels)
         if not endpoints:
-            result[user_id] = {"": dict(NO_ENDPOINTS_ANSWER)}
+            result.append((user_id, [_NO_ENDPOINTS_ENTRY]))
             continue
-        answers: Json = {}
+        entries: list[str] = []
         for endpoint in endpoints:
-            answer = request.send(user_id, endpoint, config)
-            if answer is not None:
-                answers[endpoint.id] = answer
-        result[user_id] = answers
-    body = {"ApplicationId": application_id, "RequestId": request_id, "Result": result}
-    return Outcome(body, request.rows)
+            sent = request.attempt(user_id, endpoint, config)
+            if sent is None:
+                continue
+            if isinstance(sent, _Failure):
+                entries.append(answer_entry(endpoint.id, sent.answer(endpoint.address)))
+            else:
+                entries.append(delivered_entry(endpoint.id, endpoint.address, sent))
+        result.append((user_id, entries))
+    return Outcome(users_answer_body(application_id, request_id, result), request.rows)
 
 
 def send_messages(
@@ -122,7 +160,7 @@ def send_messages(
         "EndpointResult": endpoint_result,
         "Result": result,
     }
-    return Outcome(body, request.rows)
+    return Outcome(encode(body), request.rows)
 
 
 def _failure(code: int, message: str) -> Json:
@@ -147,6 +185,7 @@ class _Request:
         self.draws = draws
         self.rows: list[Row] = []
         self._delivered: set[tuple[str, str]] = set()
+        self._message_ids = message_ids()
         self._may_opt_out = plan.faults.opt_out_share > 0
         # Endpoint channel -> (block channel, the block that supplies its message or None).
         self._blocks: dict[str, tuple[str, Json | None]] = {}
@@ -157,27 +196,35 @@ class _Request:
 
     def send(self, user_id: str, endpoint: Endpoint, config: Json) -> Json | None:
         """The answer for one endpoint; None if no block reaches its channel."""
+        sent = self.attempt(user_id, endpoint, config)
+        if sent is None:
+            return None
+        if isinstance(sent, _Failure):
+            return sent.answer(endpoint.address)
+        return {
+            "Address": endpoint.address,
+            "DeliveryStatus": SUCCESSFUL,
+            "MessageId": sent,
+            "StatusCode": 200,
+            "StatusMessage": f"MessageId: {sent}",
+        }
+
+    def attempt(self, user_id: str, endpoint: Endpoint, config: Json) -> str | _Failure | None:
+        """Deliver to one endpoint: its MessageId, or why not; None if no block reaches it."""
         channel, block = self._blocks[endpoint.channel]
         if block is None:
             return None
-        status: str | EndpointFault | None = None
         if endpoint.opt_out or (self._may_opt_out and self.plan.opted_out(user_id, endpoint.id)):
-            status = "OPT_OUT"
-        elif not endpoint.synthetic and (endpoint.channel, endpoint.address) in self._delivered:
-            status = "DUPLICATE"
-        elif self.draws is not None:
-            status = self.draws.next()
-        if status is not None:
-            code, message = _FAILURES[status]
-            return {
-                "Address": endpoint.address,
-                "DeliveryStatus": status if isinstance(status, str) else status.value,
-                "StatusCode": code,
-                "StatusMessage": message,
-            }
+            return _OPT_OUT
+        if not endpoint.synthetic and (endpoint.channel, endpoint.address) in self._delivered:
+            return _DUPLICATE
+        if self.draws is not None:
+            fault = self.draws.next()
+            if fault is not None:
+                return _FAULTS[fault]
         if not endpoint.synthetic:
             self._delivered.add((endpoint.channel, endpoint.address))
-        message_id = new_message_id()
+        message_id = next(self._message_ids)
         text = compose(channel, block, config)
         self.rows.append(
             (
@@ -193,10 +240,4 @@ class _Request:
                 config,
             )
         )
-        return {
-            "Address": endpoint.address,
-            "DeliveryStatus": SUCCESSFUL,
-            "MessageId": message_id,
-            "StatusCode": 200,
-            "StatusMessage": f"MessageId: {message_id}",
-        }
+        return message_id
