@@ -15,7 +15,7 @@ from pipeline.sandbox.endpoints import EndpointDirectory, load_endpoints
 from pipeline.sandbox.faults import EndpointDraws, FaultPlan, Faults
 from pipeline.sandbox.protocol import SEND_USERS_MESSAGES, Route
 from pipeline.sandbox.server import SandboxServer
-from pipeline.sandbox.store import Delivery, DeliveryStore
+from pipeline.sandbox.store import Delivery, Store, open_store
 
 DEFAULT_PORT: Final = 8642
 HOST: Final = "127.0.0.1"
@@ -68,7 +68,7 @@ class Sandbox:
         self._held = 0  # requests waiting for release()
         self._holding = False
         self._partitioned = False
-        self._store: DeliveryStore | None = None
+        self._store: Store | None = None
         self._server: SandboxServer | None = None
         self._thread: threading.Thread | None = None
         self._final: list[Delivery] | None = None
@@ -174,7 +174,7 @@ class Sandbox:
         """
         if self._server is not None or self._final is not None:
             raise RuntimeError("a sandbox starts once")
-        store = DeliveryStore(self._store_path)
+        store = open_store(self._store_path)
         try:
             server = SandboxServer((HOST, self._port), self)
         except OSError as exc:
@@ -257,8 +257,13 @@ class Sandbox:
         request_id: str,
         plan: FaultPlan,
         draws: EndpointDraws | None,
+        *,
+        checked_text: bool = False,
     ) -> service.Outcome:
-        """Answer a valid request and record its deliveries."""
+        """Answer a valid request and record its deliveries.
+
+        ``checked_text``: no text of the payload can hold a lone surrogate (UTF-8 can encode it).
+        """
         answer = (
             service.send_users_messages
             if route.operation == SEND_USERS_MESSAGES
@@ -273,5 +278,5 @@ class Sandbox:
             draws=draws,
         )
         if self._store is not None:
-            self._store.record(outcome.rows)
+            self._store.record(outcome.rows, checked_text=checked_text)
         return outcome

@@ -22,8 +22,8 @@ from pipeline.sandbox.protocol import (
     ERRORS,
     BadRequest,
     Route,
-    encode,
     error_body,
+    has_no_surrogates,
     match_route,
     new_request_id,
     parse_request,
@@ -65,8 +65,35 @@ class Backend(Protocol):
         request_id: str,
         plan: FaultPlan,
         draws: EndpointDraws | None,
+        *,
+        checked_text: bool = False,
     ) -> Outcome:
-        """Answer a valid request and record its deliveries."""
+        """Answer a valid request and record its deliveries.
+
+        ``checked_text``: no text of the payload can hold a lone surrogate (UTF-8 can encode it).
+        """
+
+
+def answer_request(
+    backend: Backend,
+    route: Route,
+    body: bytes,
+    request_id: str,
+    plan: FaultPlan,
+    draws: EndpointDraws | None,
+) -> tuple[int, bytes]:
+    """The status and body of the answer to a request that reached the service."""
+    try:
+        payload = parse_request(route, body)
+    except BadRequest as exc:
+        return 400, error_body(str(exc), request_id)
+    checked = has_no_surrogates(body)
+    try:
+        outcome = backend.process(route, payload, request_id, plan, draws, checked_text=checked)
+    except Exception as exc:  # a bug of the sandbox: tell the client, show the trace
+        traceback.print_exc()
+        return 500, error_body(f"Sandbox failure: {exc!r}", request_id)
+    return 200, outcome.body
 
 
 class SandboxServer(ThreadingHTTPServer):
@@ -181,7 +208,7 @@ class _Handler(BaseHTTPRequestHandler):
         # that queue on a lock do not fight for the GIL (with 64 threads that fight cost
         # about as much CPU as the work itself).
         with self.server.work_lock:
-            status, answer = self._answer(backend, route, body, request_id, plan, draws)
+            status, answer = answer_request(backend, route, body, request_id, plan, draws)
         if fault in (RequestFault.LOSE_ANSWER, RequestFault.PARTITION):
             # Processed and recorded, but the client never hears of it: it must not guess.
             self._pause(plan)
@@ -195,26 +222,6 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(plan, 200, answer, request_id)
         else:
             self._send(plan, status, answer, request_id, ERRORS[status])
-
-    def _answer(
-        self,
-        backend: Backend,
-        route: Route,
-        body: bytes,
-        request_id: str,
-        plan: FaultPlan,
-        draws: EndpointDraws | None,
-    ) -> tuple[int, bytes]:
-        try:
-            payload = parse_request(route, body)
-        except BadRequest as exc:
-            return 400, error_body(str(exc), request_id)
-        try:
-            outcome = backend.process(route, payload, request_id, plan, draws)
-        except Exception as exc:  # a bug of the sandbox: tell the client, show the trace
-            traceback.print_exc()
-            return 500, error_body(f"Sandbox failure: {exc!r}", request_id)
-        return 200, encode(outcome.body)
 
     def _content_length(self) -> int | None:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():

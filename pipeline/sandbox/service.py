@@ -21,30 +21,61 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from pipeline.api import to_json
 from pipeline.pinpoint.channels import ENDPOINT_CHANNELS, block_for
 from pipeline.pinpoint.compose import compose
 from pipeline.pinpoint.limits import NO_ENDPOINTS_ANSWER, SUCCESSFUL
 from pipeline.sandbox.endpoints import Endpoint, EndpointDirectory, synthetic_channels
 from pipeline.sandbox.faults import EndpointDraws, EndpointFault, FaultPlan
-from pipeline.sandbox.protocol import new_message_id
+from pipeline.sandbox.protocol import (
+    answer_entry,
+    delivered_entry,
+    encode,
+    message_ids,
+    users_answer_body,
+)
 from pipeline.sandbox.store import Row
 
 Json = dict[str, Any]
 
-_FAILURES: Final = {
-    "OPT_OUT": (400, "The endpoint has opted out."),
-    "DUPLICATE": (400, "The request already delivered a message to this address."),
-    EndpointFault.THROTTLED: (429, "Throttled: the endpoint's rate limit was exceeded."),
-    EndpointFault.TEMPORARY_FAILURE: (500, "Temporary failure; retry later."),
+
+@dataclass(frozen=True, slots=True)
+class _Failure:
+    """How an endpoint that is not delivered to is answered."""
+
+    status: str
+    code: int
+    message: str
+
+    def answer(self, address: str) -> Json:
+        """The endpoint's answer (an ``EndpointMessageResult``)."""
+        return {
+            "Address": address,
+            "DeliveryStatus": self.status,
+            "StatusCode": self.code,
+            "StatusMessage": self.message,
+        }
+
+
+_OPT_OUT: Final = _Failure("OPT_OUT", 400, "The endpoint has opted out.")
+_DUPLICATE: Final = _Failure(
+    "DUPLICATE", 400, "The request already delivered a message to this address."
+)
+_FAULTS: Final = {
+    EndpointFault.THROTTLED: _Failure(
+        EndpointFault.THROTTLED.value, 429, "Throttled: the endpoint's rate limit was exceeded."
+    ),
+    EndpointFault.TEMPORARY_FAILURE: _Failure(
+        EndpointFault.TEMPORARY_FAILURE.value, 500, "Temporary failure; retry later."
+    ),
 }
+_NO_ENDPOINTS_ENTRY: Final = answer_entry("", NO_ENDPOINTS_ANSWER)
 
 
 @dataclass(slots=True)
 class Outcome:
-    """The answer to one request (the output's payload member) and its deliveries."""
+    """The answer to one request (the JSON of the output's payload member) and its deliveries."""
 
-    body: Json
+    body: bytes
     rows: list[Row] = field(default_factory=list)
 
 
@@ -60,21 +91,26 @@ def send_users_messages(
     """Answer a SendUsersMessages payload (``SendUsersMessageRequest``)."""
     request = _Request(payload, request_id, application_id, plan, draws)
     channels = synthetic_channels(request.configuration)
-    result: Json = {}
+    # Each user's entries of its endpoint map, as JSON text. User ids are unique (keys of the
+    # payload), and so are a user's endpoint ids (one synthetic endpoint per channel, ids
+    # unique across an endpoints file).
+    result: list[tuple[str, list[str]]] = []
     for user_id, config in payload["Users"].items():
         endpoints = directory.endpoints_of(user_id, channels)
         if not endpoints:
-            result[user_id] = {"": dict(NO_ENDPOINTS_ANSWER)}
+            result.append((user_id, [_NO_ENDPOINTS_ENTRY]))
             continue
-        answers: Json = {}
-        user_config = _UserConfig(config)
+        entries: list[str] = []
         for endpoint in endpoints:
-            answer = request.send(user_id, endpoint, user_config)
-            if answer is not None:
-                answers[endpoint.id] = answer
-        result[user_id] = answers
-    body = {"ApplicationId": application_id, "RequestId": request_id, "Result": result}
-    return Outcome(body, request.rows)
+            sent = request.attempt(user_id, endpoint, config)
+            if sent is None:
+                continue
+            if isinstance(sent, _Failure):
+                entries.append(answer_entry(endpoint.id, sent.answer(endpoint.address)))
+            else:
+                entries.append(delivered_entry(endpoint.id, endpoint.address, sent))
+        result.append((user_id, entries))
+    return Outcome(users_answer_body(application_id, request_id, result), request.rows)
 
 
 def send_messages(
@@ -101,7 +137,7 @@ def send_messages(
             result[address] = _failure(400, f"ChannelType {channel} cannot be sent to.")
             continue
         endpoint = Endpoint(id=address, channel=channel, address=address)
-        answer = request.send("", endpoint, _UserConfig(config))
+        answer = request.send("", endpoint, config)
         if answer is None:
             answer = _failure(400, f"No message for channel {channel}.")
         answer.pop("Address", None)  # a MessageResult has no Address
@@ -113,7 +149,7 @@ def send_messages(
             endpoint_result[endpoint_id] = _failure(404, "Endpoint not found.")
             continue
         user_id, endpoint = found
-        answer = request.send(user_id, endpoint, _UserConfig(config))
+        answer = request.send(user_id, endpoint, config)
         if answer is None:
             answer = _failure(400, f"No message for channel {endpoint.channel}.")
             answer["Address"] = endpoint.address
@@ -124,27 +160,11 @@ def send_messages(
         "EndpointResult": endpoint_result,
         "Result": result,
     }
-    return Outcome(body, request.rows)
+    return Outcome(encode(body), request.rows)
 
 
 def _failure(code: int, message: str) -> Json:
     return {"DeliveryStatus": "PERMANENT_FAILURE", "StatusCode": code, "StatusMessage": message}
-
-
-class _UserConfig:
-    """A user's (or address's) configuration, with its JSON text made once, when needed."""
-
-    __slots__ = ("config", "_json")
-
-    def __init__(self, config: Json) -> None:
-        self.config = config
-        self._json: str | None = None
-
-    @property
-    def json(self) -> str:
-        if self._json is None:
-            self._json = to_json(self.config)
-        return self._json
 
 
 class _Request:
@@ -165,6 +185,7 @@ class _Request:
         self.draws = draws
         self.rows: list[Row] = []
         self._delivered: set[tuple[str, str]] = set()
+        self._message_ids = message_ids()
         self._may_opt_out = plan.faults.opt_out_share > 0
         # Endpoint channel -> (block channel, the block that supplies its message or None).
         self._blocks: dict[str, tuple[str, Json | None]] = {}
@@ -173,30 +194,38 @@ class _Request:
             block = None if name is None else self.configuration[name]
             self._blocks[channel] = (block_channel, block)
 
-    def send(self, user_id: str, endpoint: Endpoint, config: _UserConfig) -> Json | None:
+    def send(self, user_id: str, endpoint: Endpoint, config: Json) -> Json | None:
         """The answer for one endpoint; None if no block reaches its channel."""
+        sent = self.attempt(user_id, endpoint, config)
+        if sent is None:
+            return None
+        if isinstance(sent, _Failure):
+            return sent.answer(endpoint.address)
+        return {
+            "Address": endpoint.address,
+            "DeliveryStatus": SUCCESSFUL,
+            "MessageId": sent,
+            "StatusCode": 200,
+            "StatusMessage": f"MessageId: {sent}",
+        }
+
+    def attempt(self, user_id: str, endpoint: Endpoint, config: Json) -> str | _Failure | None:
+        """Deliver to one endpoint: its MessageId, or why not; None if no block reaches it."""
         channel, block = self._blocks[endpoint.channel]
         if block is None:
             return None
-        status: str | EndpointFault | None = None
         if endpoint.opt_out or (self._may_opt_out and self.plan.opted_out(user_id, endpoint.id)):
-            status = "OPT_OUT"
-        elif not endpoint.synthetic and (endpoint.channel, endpoint.address) in self._delivered:
-            status = "DUPLICATE"
-        elif self.draws is not None:
-            status = self.draws.next()
-        if status is not None:
-            code, message = _FAILURES[status]
-            return {
-                "Address": endpoint.address,
-                "DeliveryStatus": status if isinstance(status, str) else status.value,
-                "StatusCode": code,
-                "StatusMessage": message,
-            }
+            return _OPT_OUT
+        if not endpoint.synthetic and (endpoint.channel, endpoint.address) in self._delivered:
+            return _DUPLICATE
+        if self.draws is not None:
+            fault = self.draws.next()
+            if fault is not None:
+                return _FAULTS[fault]
         if not endpoint.synthetic:
             self._delivered.add((endpoint.channel, endpoint.address))
-        message_id = new_message_id()
-        text = compose(channel, block, config.config)
+        message_id = next(self._message_ids)
+        text = compose(channel, block, config)
         self.rows.append(
             (
                 self.request_id,
@@ -208,13 +237,7 @@ class _Request:
                 message_id,
                 text.title,
                 text.body,
-                config.json,
+                config,
             )
         )
-        return {
-            "Address": endpoint.address,
-            "DeliveryStatus": SUCCESSFUL,
-            "MessageId": message_id,
-            "StatusCode": 200,
-            "StatusMessage": f"MessageId: {message_id}",
-        }
+        return message_id

@@ -1,6 +1,8 @@
-"""The sandbox's record of deliveries: one SQLite row per message it accepted for an endpoint.
+"""The sandbox's record of deliveries: one row per message it accepted for an endpoint.
 
-Table ``deliveries`` (``seq`` gives the arrival order)::
+A store file is SQLite; without one the rows are kept in a Python list (``MemoryStore``), which
+SQLite's in-memory database only made slower. Both take the same rows and read back the same
+deliveries. Table ``deliveries`` of a file (``seq`` gives the arrival order)::
 
     seq            INTEGER PRIMARY KEY
     request_id     the RequestId of the answer
@@ -16,8 +18,11 @@ Table ``deliveries`` (``seq`` gives the arrival order)::
     user_config    the user's (or address's) raw configuration from the request, as JSON
 
 A store file keeps the rows of earlier sandbox runs; ``deliveries()`` returns only those of
-this run. Writes are one ``executemany`` per HTTP request under a lock; a file store uses
-WAL with ``synchronous=NORMAL``, which is durable against a crash of the process.
+this run. Writes are one transaction per HTTP request under a lock; a file store uses WAL
+with ``synchronous=NORMAL``, which is durable against a crash of the process. A row carries
+the user's configuration itself: a file encodes it as JSON when it writes the row; the list
+drops it, as nothing reads it back from memory (encoding it was a tenth of the CPU of a
+request), and rows of texts alone are tuples that Python's cyclic GC stops tracking.
 """
 
 from __future__ import annotations
@@ -25,13 +30,15 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
-from itertools import chain
+from operator import itemgetter
 from pathlib import Path
-from typing import Final
+from typing import Any, Final, Protocol
 
+from pipeline.api import to_json
 from pipeline.errors import InputError, StorageError
 
 # SQLite's primary result codes that say the machine refused, not that the file is wrong:
@@ -39,8 +46,10 @@ from pipeline.errors import InputError, StorageError
 _MACHINE_ERRORS: Final = frozenset({3, 8, 10, 13, 14})
 
 # request_id, application_id, user_id, endpoint_id, channel, address, message_id, title,
-# body, user_config: the order of the table's columns after ``seq``.
-Row = tuple[str, str, str, str, str, str, str, str | None, str | None, str]
+# body, user_config: the order of the table's columns after ``seq``. The configuration is the
+# request's own mapping, JSON only in a file.
+Row = tuple[str, str, str, str, str, str, str, str | None, str | None, Mapping[str, Any]]
+_Texts = tuple[str, str, str, str, str, str, str, str | None, str | None]  # a Row's texts
 
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS deliveries (
@@ -57,6 +66,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
     user_config TEXT NOT NULL
 )
 """
+_WIDTH: Final = 10  # values per row
 _ROWS_PER_INSERT: Final = 100
 
 
@@ -79,6 +89,8 @@ _SELECT: Final = (
     "SELECT user_id, endpoint_id, channel, address, message_id, request_id, body, title,"
     " application_id FROM deliveries WHERE seq > ? ORDER BY seq"
 )
+# A row's values in the order of _SELECT's columns, which is Delivery's.
+_DELIVERY_COLUMNS: Final = itemgetter(2, 3, 4, 5, 6, 0, 8, 7, 1)
 _COUNTS: Final = (
     "SELECT user_id, endpoint_id, COUNT(*) FROM deliveries WHERE seq > ?"
     " GROUP BY user_id, endpoint_id"
@@ -100,8 +112,93 @@ class Delivery:
     application_id: str = ""
 
 
+class Store(Protocol):
+    """What the sandbox needs of a record of deliveries (``DeliveryStore``, ``MemoryStore``)."""
+
+    def record(self, rows: Sequence[Row], *, checked_text: bool = False) -> None:
+        """Append the deliveries of one request, all or none.
+
+        ``checked_text``: no text of the rows can hold a lone surrogate (UTF-8 encodes them).
+        """
+
+    def deliveries(self) -> list[Delivery]:
+        """Every delivery recorded since this store was opened, in arrival order."""
+
+    def delivery_counts(self) -> dict[tuple[str, str], int]:
+        """How many deliveries each (user id, endpoint id) got since the store was opened."""
+
+    def close(self) -> None:
+        """Release what the store holds open."""
+
+
+def open_store(path: Path | None) -> Store:
+    """The store file at ``path`` (see ``DeliveryStore``); in memory without one.
+
+    Raises:
+        InputError: The file cannot be opened or is not a sandbox store.
+    """
+    return MemoryStore() if path is None else DeliveryStore(path)
+
+
+class MemoryStore:
+    """The record of deliveries as a list of rows, for a sandbox without a store file."""
+
+    def __init__(self) -> None:
+        self._rows: list[_Texts] = []
+        self._lock = threading.Lock()
+
+    def record(self, rows: Sequence[Row], *, checked_text: bool = False) -> None:
+        """Append the deliveries of one request, all or none.
+
+        Raises:
+            UnicodeEncodeError: A text holds a lone surrogate, which UTF-8 cannot encode and a
+                store file's SQLite refuses; unless ``checked_text`` says that none can.
+        """
+        if not checked_text:
+            _columns(rows, check=True)
+        texts = [row[:9] for row in rows]
+        with self._lock:
+            self._rows.extend(texts)
+
+    def deliveries(self) -> list[Delivery]:
+        """Every delivery recorded, in arrival order."""
+        with self._lock:
+            rows = list(self._rows)
+        return [Delivery(*_DELIVERY_COLUMNS(row)) for row in rows]
+
+    def delivery_counts(self) -> dict[tuple[str, str], int]:
+        """How many deliveries each (user id, endpoint id) got."""
+        with self._lock:
+            return dict(Counter((row[2], row[3]) for row in self._rows))
+
+    def close(self) -> None:
+        """Nothing to release: the rows stay readable."""
+
+
+def _columns(rows: Sequence[Row], *, check: bool = False) -> list[str | None]:
+    """The rows' values in column order, each configuration as its JSON text.
+
+    Raises:
+        UnicodeEncodeError: With ``check``, a text holds a lone surrogate (as SQLite raises).
+    """
+    values: list[str | None] = []
+    configs: dict[int, str] = {}  # id -> JSON: a user's endpoints share one configuration
+    for row in rows:
+        values.extend(row[:9])
+        config = row[9]
+        text = configs.get(id(config))
+        if text is None:
+            text = configs[id(config)] = to_json(config)
+        values.append(text)
+    if check:
+        for value in values:
+            if value is not None:
+                value.encode()
+    return values
+
+
 class DeliveryStore:
-    """The SQLite record of deliveries, shared by the server's threads."""
+    """The SQLite record of deliveries in a file (or in memory), shared by the server's threads."""
 
     def __init__(self, path: Path | None = None) -> None:
         """Open (or create) the store at ``path``; in memory without one.
@@ -144,14 +241,16 @@ class DeliveryStore:
                 fix="give another --store path, or delete the file",
             ) from exc
 
-    def record(self, rows: Sequence[Row]) -> None:
-        """Append the deliveries of one request, in one transaction."""
+    def record(self, rows: Sequence[Row], *, checked_text: bool = False) -> None:  # noqa: ARG002
+        """Append the deliveries of one request, in one transaction (SQLite checks the text)."""
         if not rows:
             return
+        values = _columns(rows)
         with self._lock, self._connection:
             for start in range(0, len(rows), _ROWS_PER_INSERT):
-                chunk = rows[start : start + _ROWS_PER_INSERT]
-                self._connection.execute(_insert(len(chunk)), list(chain.from_iterable(chunk)))
+                count = min(_ROWS_PER_INSERT, len(rows) - start)
+                chunk = values[start * _WIDTH : (start + count) * _WIDTH]
+                self._connection.execute(_insert(count), chunk)
 
     def deliveries(self) -> list[Delivery]:
         """Every delivery recorded since this store was opened, in arrival order."""
