@@ -1,6 +1,7 @@
 """Send benchmark: CPU against render + a bare boto3 loop, throughput with latency, vs the AWS CLI.
 
     python benchmarks/bench_send.py [--users 100000] [--runs 3] [--aws PATH] [--aws-requests 20]
+                                     [--workers 1,2]
 
 Every figure comes from one run on the same machine, against sandboxes started as separate
 processes (``python -m pipeline sandbox``), with the reference message and a generated
@@ -132,11 +133,12 @@ class SandboxProcess:
         self.stop()
 
 
-def send_command(source: Path, url: str, journal: Path) -> list[str]:
+def send_command(source: Path, url: str, journal: Path, workers: int | None = None) -> list[str]:
     return [
         *(PYTHON, "-m", "pipeline", "send", "reference", str(source), "--app-id", APP),
         *("--now", NOW, "--root", str(ROOT), "--endpoint-url", url, "--journal", str(journal)),
         *("--concurrency", str(CONCURRENCY)),
+        *(() if workers is None else ("--workers", str(workers))),
     ]
 
 
@@ -179,30 +181,45 @@ def cpu(users: int, source: Path, runs: int, scratch: Path) -> None:
 
 
 def throughput(
-    users: int, source: Path, runs: int, scratch: Path, aws: str | None, calls: int
+    users: int,
+    source: Path,
+    runs: int,
+    scratch: Path,
+    aws: str | None,
+    calls: int,
+    workers: list[int | None],
 ) -> None:
     requests = scratch / "requests.jsonl"
     measured(render_command(source, requests), scratch)
     bare_script = scratch / "bare_send.py"
     bare_script.write_text(BARE)
-    phase, whole, bare = [], [], []
+    phase: dict[int | None, list[float]] = {count: [] for count in workers}
+    whole: dict[int | None, list[float]] = {count: [] for count in workers}
+    bare = []
     for n in range(runs):
         with SandboxProcess(latency_ms=50) as sandbox:
             command = [PYTHON, str(bare_script), sandbox.url, str(requests), str(CONCURRENCY)]
             bare.append(float(re.findall(r"bare: (\d+)", measured(command, scratch)[2])[0]))
-        with SandboxProcess(latency_ms=50) as sandbox:
-            journal = scratch / f"latency-{n}.sqlite"
-            wall, _, stderr = measured(send_command(source, sandbox.url, journal), scratch)
-        phase.append(send_phase_rate(stderr))
-        whole.append(users / wall)
+        order = workers if n % 2 == 0 else workers[::-1]  # alternating, as the load drifts
+        for count in order:
+            with SandboxProcess(latency_ms=50) as sandbox:
+                journal = scratch / f"latency-{n}-{count}.sqlite"
+                command = send_command(source, sandbox.url, journal, count)
+                wall, _, stderr = measured(command, scratch)
+            phase[count].append(send_phase_rate(stderr))
+            whole[count].append(users / wall)
     aws_rate = None
     if aws and calls > 0:  # no calls measure 0 users/s, which the ratio below divides by
         with SandboxProcess(latency_ms=50) as sandbox:
             aws_rate = aws_cli_rate(aws, sandbox.url, source, scratch, calls)
-    send_rate = statistics.median(phase)
+    send_rate = statistics.median(phase[workers[0]])
     print(f"Throughput with 50 ms latency, {users:,} users, median of {runs}:")
-    print(f"  send phase       {send_rate:9,.0f} users/s (target >= 15,000)")
-    print(f"  whole command    {statistics.median(whole):9,.0f} users/s (render included)")
+    for count in workers:
+        label = "" if count is None else f" --workers {count}"
+        print(f"  send phase{label:12} {statistics.median(phase[count]):9,.0f} users/s"
+              " (target >= 15,000)")
+        print(f"  whole command{label:9} {statistics.median(whole[count]):9,.0f} users/s"
+              " (render included)")
     print(
         f"  bare loop        {statistics.median(bare):9,.0f} users/s (same threads, same sandbox)"
     )
@@ -242,6 +259,12 @@ def main() -> None:
         default=20,
         help="AWS CLI calls to time; 0 skips them and uses FACTS.md's estimate.",
     )
+    parser.add_argument(
+        "--workers",
+        default="",
+        help="Comma-separated --workers values for the throughput sends (e.g. 1,2); "
+        "default: the pipeline's own default.",
+    )
     parser.add_argument("--skip-cpu", action="store_true")
     parser.add_argument("--skip-throughput", action="store_true")
     options = parser.parse_args()
@@ -253,8 +276,15 @@ def main() -> None:
         if not options.skip_cpu:
             cpu(options.users, source, options.runs, scratch)
         if not options.skip_throughput:
+            counts: list[int | None] = [int(c) for c in options.workers.split(",") if c] or [None]
             throughput(
-                options.users, source, options.runs, scratch, options.aws, options.aws_requests
+                options.users,
+                source,
+                options.runs,
+                scratch,
+                options.aws,
+                options.aws_requests,
+                counts,
             )
 
 
