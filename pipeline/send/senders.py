@@ -156,8 +156,14 @@ def _serve_channel(call: Call, end: Connection) -> None:
             outcome = call(request)
         except BaseException as bug:  # a bug of the sender: the dispatcher re-raises it
             outcome = Outcome(request, bug=bug)
-        with contextlib.suppress(EOFError, OSError):
-            end.send(_picklable(outcome))
+        try:
+            end.send(_picklable(outcome))  # pickled whole before a byte is written
+        except (EOFError, OSError):
+            return  # the dispatcher is gone
+        except Exception as error:  # an outcome that cannot cross: say why, never hang
+            why = RuntimeError(f"a sender could not hand back its outcome: {error!r}")
+            with contextlib.suppress(EOFError, OSError):
+                end.send(Outcome(request, bug=why))
 
 
 def _picklable(outcome: Outcome) -> Outcome:

@@ -55,3 +55,28 @@ def test_each_sender_takes_its_share_of_the_rate():
     assert limiter.rate == 2.5
     assert limiter.acquire() == 0.0
     assert limiter.acquire() == 0.4  # slots 1 / 2.5 s apart, not 1 / 10
+
+
+class Unpicklable(Exception):
+    def __reduce__(self):
+        raise TypeError("cannot cross")
+
+
+def answers_what_cannot_cross(request: Claimed) -> Outcome:
+    if request.seq == 1:
+        raise Unpicklable("a bug")  # its traceback's text crosses instead
+    failure = CallFailure("x", retry=False, maybe_processed=False)
+    # A lambda cannot be pickled: this outcome cannot cross the pipe.
+    return Outcome(request, failure=failure, skipped=lambda: None)  # type: ignore[arg-type]
+
+
+def test_an_outcome_that_cannot_cross_comes_back_as_a_bug_never_a_hang():
+    pool = SenderPool(answers_what_cannot_cross, senders=1, channels=1)
+    try:
+        call = pool.caller(0)
+        bug = call(claimed(1)).bug
+        assert isinstance(bug, RuntimeError) and "Unpicklable: a bug" in str(bug)
+        bug = call(claimed(2)).bug
+        assert isinstance(bug, RuntimeError) and "could not hand back" in str(bug)
+    finally:
+        pool.close()
