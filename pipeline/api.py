@@ -228,9 +228,7 @@ _FAST_JSON = _reusable_encoder()
 
 def to_json(value: Any) -> str:
     """Compact JSON text: UTF-8 characters kept as they are, keys in insertion order."""
-    if isinstance(value, str):
-        return _COMPACT_JSON.encode(value)  # a C function already, for a bare string
-    if _FAST_JSON is None:
+    if _FAST_JSON is None or isinstance(value, str):  # a bare string: a C call already
         return _COMPACT_JSON.encode(value)
     try:
         return "".join(_FAST_JSON(value, 0))

@@ -89,6 +89,19 @@ def ordered_map(
         pool.close(wait=finished)
 
 
+def start_forked(process: Any) -> None:
+    """Start a forked process, without the warning about forking while threads run.
+
+    Python 3.12+ warns when forking a process that runs threads (an embedded sandbox, a
+    progress display): a lock held by such a thread at the fork stays held in the child.
+    The forked processes here (render workers, senders) take no lock those threads use:
+    no logging, no terminal, no journal, no sandbox.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=DeprecationWarning)
+        process.start()
+
+
 class _Pool:
     def __init__(self, work: Callable[[Any], Any], workers: int) -> None:
         context = multiprocessing.get_context("fork")
@@ -99,13 +112,7 @@ class _Pool:
             process = context.Process(
                 target=_serve, args=(work, child), name=f"pipeline-worker-{number}", daemon=True
             )
-            with warnings.catch_warnings():
-                # Python 3.12+ warns when forking a process that runs threads (an embedded
-                # sandbox, a progress display): a lock held by such a thread at the fork
-                # stays held in the child. The workers only render: they take no lock that
-                # those threads use (no logging, no terminal, no journal, no sockets).
-                warnings.filterwarnings("ignore", category=DeprecationWarning)
-                process.start()
+            start_forked(process)
             child.close()
             self.connections.append(parent)
             self.processes.append(process)

@@ -149,13 +149,8 @@ def new_request_id() -> str:
     return str(uuid.uuid4())
 
 
-def new_message_id() -> str:
-    """A MessageId like the service's: 40 random characters of ``[0-9a-v]``."""
-    return os.urandom(40).translate(_BASE32HEX).decode("ascii")
-
-
 def message_ids(batch: int = 100) -> Iterator[str]:
-    """MessageIds as ``new_message_id`` makes them, ``batch`` of them per read of the OS's."""
+    """MessageIds like the service's (40 random characters of ``[0-9a-v]``), ``batch`` a read."""
     while True:
         text = os.urandom(40 * batch).translate(_BASE32HEX).decode("ascii")
         for start in range(0, len(text), 40):
@@ -182,7 +177,7 @@ def answer_entry(key: str, answer: Mapping[str, Any]) -> str:
 def delivered_entry(endpoint_id: str, address: str, message_id: str) -> str:
     """The entry of a SUCCESSFUL endpoint, as ``answer_entry`` writes that answer.
 
-    The MessageId needs no escaping: it is ``[0-9a-v]`` only (``new_message_id``).
+    The MessageId needs no escaping: it is ``[0-9a-v]`` only (``message_ids``).
     """
     return (
         f'{_string(endpoint_id)}:{{"Address":{_string(address)},"DeliveryStatus":{_SUCCESSFUL},'

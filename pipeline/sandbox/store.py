@@ -198,10 +198,10 @@ def _columns(rows: Sequence[Row], *, check: bool = False) -> list[str | None]:
 
 
 class DeliveryStore:
-    """The SQLite record of deliveries in a file (or in memory), shared by the server's threads."""
+    """The SQLite record of deliveries in a file, shared by the server's threads."""
 
-    def __init__(self, path: Path | None = None) -> None:
-        """Open (or create) the store at ``path``; in memory without one.
+    def __init__(self, path: Path) -> None:
+        """Open (or create) the store at ``path``.
 
         Raises:
             InputError: The file cannot be opened or is not a sandbox store.
@@ -209,20 +209,16 @@ class DeliveryStore:
         self.path = path
         self._lock = threading.Lock()
         try:
-            if path is None:
-                self._connection = sqlite3.connect(":memory:", check_same_thread=False)
-            else:
-                # It records every delivered text, like the journal: private to its owner.
-                path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-                if not path.exists():
-                    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-                self._connection = sqlite3.connect(path, check_same_thread=False)
+            # It records every delivered text, like the journal: private to its owner.
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if not path.exists():
+                os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+            self._connection = sqlite3.connect(path, check_same_thread=False)
         except (OSError, sqlite3.Error) as exc:
             raise InputError(f"cannot open the sandbox store: {exc}", path=path) from exc
         try:
-            if path is not None:
-                self._connection.execute("PRAGMA journal_mode=WAL")
-                self._connection.execute("PRAGMA synchronous=NORMAL")
+            self._connection.execute("PRAGMA journal_mode=WAL")
+            self._connection.execute("PRAGMA synchronous=NORMAL")
             with self._connection:
                 self._connection.execute(_SCHEMA)
             row = self._connection.execute("SELECT COALESCE(MAX(seq), 0) FROM deliveries")

@@ -166,11 +166,9 @@ class _Dispatcher:
         # Requests handed out ahead of a free worker, so workers never wait for the main
         # thread; they are pending on disk until a worker marks one in flight.
         self.limit = concurrency + max(1, concurrency // 4)
-        self.resend_lost_answers = resend_lost_answers
         # Calls in a row that ended unknown; at the limit the service is taken to be gone.
         self.unknown_in_a_row = 0
         self.unknown_limit = max(8, concurrency)
-        self.delivery_attempts = delivery_attempts
         self.backoff = backoff
         self.monitor = monitor
         self.clock = clock

@@ -25,7 +25,6 @@ import pickle
 import signal
 import threading
 import traceback
-import warnings
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
@@ -34,6 +33,7 @@ from pipeline.send.calls import Outcome
 from pipeline.send.client import CallFailure
 from pipeline.send.journal import Claimed
 from pipeline.send.ratelimit import RateLimiter
+from pipeline.workers import start_forked
 
 SENDER_GONE = "a sender process ended during the call"
 SENDER_MISSING = "a sender process is gone: the request was not handed over"
@@ -66,11 +66,7 @@ class SenderPool:
                 name=f"pipeline-sender-{number}",
                 daemon=True,
             )
-            with warnings.catch_warnings():
-                # Python 3.12+ warns when forking with threads running (an embedded sandbox,
-                # the progress display): a sender only calls, taking none of their locks.
-                warnings.filterwarnings("ignore", category=DeprecationWarning)
-                process.start()
+            start_forked(process)
             self.processes.append(process)
         for _, child in pipes:
             child.close()  # only the senders hold them: a sender's end gives EOF here

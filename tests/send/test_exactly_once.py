@@ -93,6 +93,24 @@ def requests_by_state(root: Path) -> dict[str, int]:
     return dict(rows)
 
 
+def resume_then_resend_unknown(
+    root: Path, api: str, sandbox: Sandbox, *, unknown_users: int
+) -> tuple[set[str], Counter[str]]:
+    """Resume a stopped run (its unknown users reported), then settle them by resending.
+
+    Returns the users that were unknown and the deliveries per user at the end.
+    """
+    resumed = send(root, api, sandbox.url, "--resume")
+    assert resumed.exit_code == 3, resumed.stderr
+    unknown = unknown_listed(root)
+    assert len(unknown) == unknown_users
+
+    finished = send(root, api, sandbox.url, "--resume", "--resend-unknown")
+    assert finished.exit_code == 0, finished.stderr
+    assert not (root / ".pipeline" / "unknown-run-1.jsonl").exists()  # settled
+    return unknown, deliveries_per_user(sandbox)
+
+
 # 0. Rendered on several workers: every recipient in exactly one request, delivered once.
 
 
@@ -250,15 +268,7 @@ def test_after_a_crash_only_requests_that_left_are_unknown(tmp_path, aws, api):
         # Exactly the four calls that left; those queued behind them never left.
         assert requests_by_state(root) == {"in_flight": 4, "pending": 26}
 
-        resumed = send(root, api, sandbox.url, "--resume")
-        assert resumed.exit_code == 3, resumed.stderr
-        unknown = unknown_listed(root)
-        assert len(unknown) == 400
-
-        finished = send(root, api, sandbox.url, "--resume", "--resend-unknown")
-        assert finished.exit_code == 0, finished.stderr
-        assert not (root / ".pipeline" / "unknown-run-1.jsonl").exists()  # settled
-        delivered = deliveries_per_user(sandbox)
+        unknown, delivered = resume_then_resend_unknown(root, api, sandbox, unknown_users=400)
 
     assert set(delivered) == set(users)
     assert {user for user, count in delivered.items() if count > 1} <= unknown
@@ -286,13 +296,7 @@ def test_a_sender_process_killed_mid_call_leaves_only_its_calls_unknown(tmp_path
         states = requests_by_state(root)
         assert states["in_flight"] == 2, states
 
-        resumed = send(root, api, sandbox.url, "--resume")
-        assert resumed.exit_code == 3, resumed.stderr
-        unknown = unknown_listed(root)
-        assert len(unknown) == 200
-        finished = send(root, api, sandbox.url, "--resume", "--resend-unknown")
-        assert finished.exit_code == 0, finished.stderr
-        delivered = deliveries_per_user(sandbox)
+        unknown, delivered = resume_then_resend_unknown(root, api, sandbox, unknown_users=200)
 
     assert set(delivered) == set(users)
     assert {user for user, count in delivered.items() if count > 1} <= unknown
