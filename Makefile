@@ -11,6 +11,9 @@ $(BIN)/pipeline: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	# The bytecode an installed wheel has: where PYTHONDONTWRITEBYTECODE is set, an editable
+	# install would otherwise compile the package again on every run.
+	$(BIN)/python -m compileall -q pipeline
 	touch $@
 
 demo: $(BIN)/pipeline

@@ -22,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bytecode import compile_package
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "benchmarks" / "data"
 PYTHON = sys.executable
@@ -212,6 +214,7 @@ def main() -> None:
     )
     options = parser.parse_args()
     counts = [int(count) for count in options.workers.split(",")]
+    compile_package(ROOT)
     sys.path.insert(0, str(ROOT))
     if options.apis:
         with tempfile.TemporaryDirectory() as scratch:

@@ -21,6 +21,8 @@ import sys
 import time
 from pathlib import Path
 
+from bytecode import compile_package
+
 ROOT = Path(__file__).resolve().parent.parent
 PIPELINE = str(Path(sys.executable).with_name("pipeline"))
 MESSAGE = "reference"
@@ -59,6 +61,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
+    compile_package(ROOT)
     audience = ROOT / "benchmarks" / "data" / f"audience_{args.users // 1000}k.jsonl"
     if not audience.exists():
         subprocess.run(

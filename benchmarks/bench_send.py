@@ -36,6 +36,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bytecode import compile_package
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "benchmarks" / "data"
 PYTHON = sys.executable
@@ -270,6 +272,7 @@ def main() -> None:
     options = parser.parse_args()
     if options.aws_requests < 0:
         parser.error("--aws-requests must be 0 or more")
+    compile_package(ROOT)
     source = audience(options.users)
     with tempfile.TemporaryDirectory() as folder:
         scratch = Path(folder)

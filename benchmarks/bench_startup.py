@@ -19,6 +19,8 @@ import sys
 import time
 from pathlib import Path
 
+from bytecode import compile_package
+
 ROOT = Path(__file__).resolve().parent.parent
 PIPELINE = str(Path(sys.executable).with_name("pipeline"))
 ARGUMENTS = {
@@ -48,12 +50,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=21)
     parser.add_argument("--baseline", type=Path, help="another checkout to compare with")
     args = parser.parse_args()
+    compile_package(ROOT)
     commands: dict[str, tuple[list[str], Path]] = {
         name: ([PIPELINE, *arguments], ROOT) for name, arguments in ARGUMENTS.items()
     }
     if args.baseline is not None:
         # ``python -m`` imports the package of the folder it runs in: the baseline's own.
         baseline = args.baseline.resolve()
+        compile_package(baseline)
         for name, arguments in ARGUMENTS.items():
             command = [sys.executable, "-m", "pipeline", *arguments]
             commands[f"{name} [baseline]"] = (command, baseline)
