@@ -10,6 +10,8 @@ are shown only for bugs.
 
 from __future__ import annotations
 
+import atexit
+import gc
 import importlib
 import io
 import sys
@@ -165,6 +167,10 @@ def _root(
     """Render, check and send Amazon Pinpoint messages kept in git."""
 
 
+def _freeze_at_exit() -> None:
+    gc.freeze()
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; the console script's entry point."""
     # A file name that is not UTF-8 (git allows any bytes) reaches Python as lone
@@ -172,6 +178,12 @@ def main(argv: list[str] | None = None) -> None:
     for stream in (sys.stdout, sys.stderr):
         if isinstance(stream, io.TextIOWrapper):
             stream.reconfigure(errors="backslashreplace")
+    # Python's last step before exiting is a full garbage collection over every object
+    # still alive: after a 100,000-user render or send, 0.1-0.15 s of one core, serial, to
+    # free memory the system takes back anyway. Frozen objects are left out of it; atexit
+    # handlers, flushing and closing all run as before.
+    atexit.unregister(_freeze_at_exit)  # once per process, however often main runs
+    atexit.register(_freeze_at_exit)
     # One program name however it is started (console script, python -m pipeline), so
     # usage lines and the shell completion's variable (_PIPELINE_COMPLETE) never change.
     app(args=argv, prog_name="pipeline")
