@@ -26,6 +26,7 @@ import signal
 import threading
 import traceback
 from collections.abc import Callable
+from dataclasses import replace
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -152,6 +153,8 @@ def _serve_channel(call: Call, end: Connection) -> None:
             outcome = call(request)
         except BaseException as bug:  # a bug of the sender: the dispatcher re-raises it
             outcome = Outcome(request, bug=bug)
+        if outcome.answer is not None:  # the journal takes the packed results only
+            outcome = replace(outcome, answer=outcome.answer.without_rows())
         try:
             end.send(_picklable(outcome))  # pickled whole before a byte is written
         except (EOFError, OSError):

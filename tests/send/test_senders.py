@@ -6,7 +6,8 @@ import os
 
 from pipeline.send.calls import Outcome
 from pipeline.send.client import CallFailure
-from pipeline.send.journal import Claimed
+from pipeline.send.journal import Answer, Claimed
+from pipeline.send.journal.packing import pack_results, unpack_results
 from pipeline.send.ratelimit import RateLimiter
 from pipeline.send.senders import SENDER_GONE, SENDER_MISSING, SenderPool
 
@@ -80,3 +81,22 @@ def test_an_outcome_that_cannot_cross_comes_back_as_a_bug_never_a_hang():
         assert isinstance(bug, RuntimeError) and "could not hand back" in str(bug)
     finally:
         pool.close()
+
+
+ROWS = [("u-1", "sms-1", "SUCCESSFUL", 200, "m-1", "MessageId: m-1")]
+
+
+def answered(request: Claimed) -> Outcome:
+    packed = pack_results(ROWS) if request.seq == 1 else None
+    return Outcome(request, answer=Answer(request.id, "r-1", 1, ROWS, packed=packed))
+
+
+def test_an_answer_crosses_with_its_packed_results_only_and_its_rows_when_unpacked():
+    pool = SenderPool(answered, senders=1, channels=1)
+    try:
+        packed, unpacked = pool.caller(0)(claimed(1)).answer, pool.caller(0)(claimed(2)).answer
+    finally:
+        pool.close()
+    assert packed is not None and packed.results == ()
+    assert packed.packed is not None and unpack_results(packed.packed) == [list(ROWS[0])]
+    assert unpacked is not None and unpacked.results == ROWS and unpacked.packed is None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Final, NamedTuple
@@ -196,6 +196,8 @@ class Answer:
     ``packed`` is ``results`` as the journal stores them (``pack_results``), when the
     sending thread packed them already: zlib lets go of the GIL while it compresses, so
     the threads do it side by side instead of the one thread that keeps the journal.
+    Once packed, the journal reads only ``packed``; an answer handed over by a sender
+    process comes without its rows (``without_rows``).
     """
 
     request_id: int
@@ -204,6 +206,17 @@ class Answer:
     results: Sequence[ResultRow]
     retries: Sequence[Outbound] = ()
     packed: bytes | None = None
+
+    def without_rows(self) -> Answer:
+        """This answer with its packed results only (itself when it has none packed).
+
+        What a sender process hands back: pickling the rows of a 100-user answer (300
+        tuples) and reading them back cost ~0.4 ms of CPU per call, half of it in the
+        process that keeps the journal, which needs only the packed bytes.
+        """
+        if self.packed is None or not self.results:
+            return self
+        return replace(self, results=())
 
 
 @dataclass(frozen=True, slots=True)
