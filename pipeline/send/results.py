@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
+from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any, Final
 
@@ -206,18 +207,15 @@ def summarize(
     users: dict[str, set[str]] = {}
     endpoints = summary.endpoints
     with _atomic_writer(results_file) as out:
-        # A result per user and endpoint: 300,000 for 100,000 users on three channels.
-        for result in journal.final_results(run_id):
-            if covered and (result.user_id, result.endpoint_id) in covered:
-                continue
-            status = result.status
-            endpoints[status] = endpoints.get(status, 0) + 1
-            ids = users.get(status)
-            if ids is None:
-                ids = users[status] = set()
-            ids.add(result.user_id)
+        # A result per user and endpoint: 300,000 for 100,000 users on three channels,
+        # taken a request at a time; a request whose results share one status (nearly
+        # all) is counted without a step per result.
+        for batch in journal.final_result_batches(run_id):
+            if covered:
+                batch = [r for r in batch if (r.user_id, r.endpoint_id) not in covered]
+            _count(batch, endpoints, users)
             if out is not None:
-                out.write(line(result))
+                out.writelines(map(line, batch))
         for user, endpoint in unknown:
             if out is not None:
                 out.write(line(_placeholder(user, endpoint, UNKNOWN_STATUS)))
@@ -239,6 +237,26 @@ def summarize(
         else:
             unknown_file.unlink(missing_ok=True)
     return summary
+
+
+_STATUS = itemgetter(2)  # FinalResult.status
+_USER = itemgetter(0)  # FinalResult.user_id
+
+
+def _count(
+    batch: list[FinalResult], endpoints: dict[str, int], users: dict[str, set[str]]
+) -> None:
+    """Add one request's results to the endpoints and the users counted by status."""
+    statuses = set(map(_STATUS, batch))
+    if len(statuses) == 1:
+        (status,) = statuses
+        endpoints[status] = endpoints.get(status, 0) + len(batch)
+        users.setdefault(status, set()).update(map(_USER, batch))
+        return
+    for result in batch:
+        status = result.status
+        endpoints[status] = endpoints.get(status, 0) + 1
+        users.setdefault(status, set()).add(result.user_id)
 
 
 def _placeholder(user_id: str, endpoint_id: str, status: str) -> FinalResult:
