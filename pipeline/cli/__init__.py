@@ -168,6 +168,7 @@ def _root(
 
 
 def _freeze_at_exit() -> None:
+    """``gc.freeze``, as a function of ours: ``atexit.unregister`` matches it, not a builtin."""
     gc.freeze()
 
 
