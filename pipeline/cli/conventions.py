@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from typer._click import types as click_types
 from typer.core import TyperArgument
+from typer.models import TyperPath
 
 from pipeline.errors import InputError
 
@@ -24,10 +26,9 @@ class PlainArgument(TyperArgument):
         """No type after the name: the help text says what the argument is."""
         return None
 
-    def _usage_display_name(self) -> str:
-        # Typer writes a required argument as ``{message}``; the README and every other
-        # tool's usage line write ``MESSAGE``.
-        return self.display_name_raw + ("..." if self.nargs != 1 else "")
+    def make_metavar(self, ctx: Any, *, usage: bool = False) -> str:  # noqa: ARG002
+        """``MESSAGE``, where typer's usage line writes a required argument ``{MESSAGE}``."""
+        return (self.metavar or "") + ("..." if self.nargs != 1 else "")
 
 
 def tidy_command(command: Any) -> None:
@@ -46,17 +47,14 @@ def tidy_command(command: Any) -> None:
 
 def _metavar(param: Any) -> str:
     """A value's name from its type: N, PATH, text|json, else the option's own name."""
-    described = getattr(param, "type_descriptor", None)  # typer's view of the annotation
-    if described is not None:
-        if described.is_choice:
-            return "|".join(str(getattr(c, "value", c)) for c in described.choices)
-        annotation = described.annotation
-        if described.is_list:
-            annotation = next(iter(getattr(annotation, "__args__", ())), str)
-        if annotation in (int, float):
-            return "N"
-        if described.is_path:
-            return "PATH"
+    kind = param.type  # click's type of one value, also for a list option
+    choices = getattr(kind, "choices", None)  # typer's choice type: an Enum's values
+    if choices is not None:
+        return "|".join(str(getattr(c, "value", c)) for c in choices)
+    if isinstance(kind, click_types.IntParamType | click_types.FloatParamType):
+        return "N"
+    if isinstance(kind, TyperPath):
+        return "PATH"
     return (param.name or "value").upper()
 
 
