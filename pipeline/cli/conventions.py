@@ -27,8 +27,12 @@ class PlainArgument(TyperArgument):
         return None
 
     def make_metavar(self, ctx: Any, *, usage: bool = False) -> str:  # noqa: ARG002
-        """``MESSAGE``, where typer's usage line writes a required argument ``{MESSAGE}``."""
-        return (self.metavar or "") + ("..." if self.nargs != 1 else "")
+        """``MESSAGE``, where typer's usage line writes a required argument ``{MESSAGE}``.
+
+        A repeatable argument reads ``MESSAGES...`` in the usage line, ``MESSAGES`` in its
+        help row.
+        """
+        return (self.metavar or "") + ("..." if usage and self.nargs != 1 else "")
 
 
 def tidy_command(command: Any) -> None:

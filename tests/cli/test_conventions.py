@@ -29,6 +29,12 @@ def test_help_fits_80_columns_without_type_noise_or_source_files(command):
     assert "{" not in text.splitlines()[0]  # MESSAGE, not typer's {message}
 
 
+def test_a_repeatable_argument_has_dots_in_usage_only():
+    text = help_of(["lint"])
+    assert text.splitlines()[0] == "Usage: pipeline lint [OPTIONS] MESSAGES..."
+    assert "\n  MESSAGES  Messages:" in text
+
+
 @pytest.mark.parametrize("command", EVERY_COMMAND, ids=" ".join)
 def test_each_option_says_one_sentence(command):
     # An option's help, from its name to the next option: no second sentence in it.
