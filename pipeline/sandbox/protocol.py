@@ -23,6 +23,7 @@ from urllib.parse import unquote
 from botocore.model import StructureShape
 from botocore.validate import ParamValidator
 
+from pipeline import fastjson
 from pipeline.api import service_model, to_json
 from pipeline.pinpoint.limits import MAX_RECIPIENTS_PER_REQUEST, SUCCESSFUL
 from pipeline.sandbox.quickcheck import compiled
@@ -105,7 +106,7 @@ def parse_request(route: Route, body: bytes) -> dict[str, Any]:
         BadRequest: The body is not JSON, or botocore's validator rejects it.
     """
     try:
-        payload = json.loads(body) if body else {}
+        payload = fastjson.loads(body) if body else {}
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BadRequest(f"The request body is not valid JSON: {exc}") from exc
     if not isinstance(payload, dict):

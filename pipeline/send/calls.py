@@ -8,10 +8,10 @@ holds, so a sending thread does it here, and so does a sender process
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from pipeline import fastjson
 from pipeline.send.client import CallFailure, PinpointClient, call, classify
 from pipeline.send.client import request_id as aws_request_id
 from pipeline.send.journal import ADDRESSES_KIND, USERS_KIND, Answer, Claimed
@@ -52,10 +52,10 @@ class Caller:
             rows = users_results(response, sent["SendUsersMessageRequest"]["Users"])
         elif request.kind == ADDRESSES_KIND:
             assert request.recipients is not None
-            rows = addresses_results(response, json.loads(request.recipients))
+            rows = addresses_results(response, fastjson.loads(request.recipients))
         else:
             assert request.recipients is not None
-            rows = endpoints_results(response, json.loads(request.recipients))
+            rows = endpoints_results(response, fastjson.loads(request.recipients))
         retries = plan_retries(
             request,
             sent,

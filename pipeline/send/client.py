@@ -30,7 +30,6 @@ step on the sending path (a malformed request would still be refused by the serv
 from __future__ import annotations
 
 import ipaddress
-import json
 import os
 import threading
 import weakref
@@ -56,6 +55,7 @@ from botocore.exceptions import (
     TokenRetrievalError,
 )
 
+from pipeline import fastjson
 from pipeline.errors import CredentialsError, InputError
 from pipeline.send import wire
 from pipeline.send.journal import Claimed
@@ -293,7 +293,7 @@ def call(client: PinpointClient, request: Claimed) -> tuple[dict[str, Any], Any]
     ``classify`` reads the error together with every attempt of the call.
     """
     _HISTORY.maybe_processed = False
-    sent: dict[str, Any] = json.loads(request.body)
+    sent: dict[str, Any] = fastjson.loads(request.body)
     send: Callable[..., Any]
     if request.kind == "users":
         send, member = client.send_users_messages, "SendUsersMessageRequest"

@@ -23,13 +23,13 @@ client (a test's scripted one) is called with the parsed parameters.
 
 from __future__ import annotations
 
-import json
 import threading
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from pipeline import fastjson
 from pipeline.api import to_json
 
 # Clients that carry the hooks: only they may be called with an empty payload.
@@ -104,7 +104,7 @@ def _json_answer(
     if member is None or not isinstance(body, bytes):
         return
     try:
-        parsed = json.loads(body)
+        parsed = fastjson.loads(body)
     except ValueError:
         return  # botocore's parser reports it, as an unreadable answer
     if not isinstance(parsed, dict):

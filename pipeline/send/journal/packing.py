@@ -8,11 +8,13 @@ written before compression hold plain text, which is read as it is.
 
 from __future__ import annotations
 
-import json
 import zlib
 from collections.abc import Sequence
 from typing import Any, Final
 
+import orjson
+
+from pipeline import fastjson
 from pipeline.api import to_json
 
 # Level 5, not zlib's default 6: on the reference send's journal it compresses the
@@ -49,12 +51,18 @@ def pack_results(rows: Sequence[Sequence[Any]]) -> bytes:
         for row in rows
         for user, endpoint, status, code, message_id, message in (row,)
     ]
-    return pack(to_json(compact))
+    try:
+        # orjson writes the same compact JSON as ``to_json`` twenty times as fast; the
+        # text is only ever read back as JSON, not compared or hashed.
+        return zlib.compress(orjson.dumps(compact), LEVEL)
+    except TypeError:  # an integer beyond 64 bits, or a value orjson does not know
+        return pack(to_json(compact))
 
 
 def unpack_results(stored: bytes | str) -> list[Any]:
     """The rows ``pack_results`` stored (or an older journal's plain JSON array)."""
-    rows: list[list[Any]] = json.loads(unpack(stored))
+    text = stored if isinstance(stored, str) else zlib.decompress(stored)
+    rows: list[list[Any]] = fastjson.loads(text)
     for row in rows:
         if row[5] is _ECHO:
             row[5] = _ECHO_PREFIX + row[4]

@@ -10,11 +10,11 @@ requests of kind ``unaddressed`` (their body: the user ids), answered from the s
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from dataclasses import dataclass
 from typing import Final
 
+from pipeline import fastjson
 from pipeline.api import EncodedRequest, encode_request, encoded_bytes, request_bytes, to_json
 from pipeline.pinpoint.limits import PERMANENT_FAILURE
 from pipeline.render.address_batch import AddressedRequest, Rendered, Unaddressed
@@ -86,9 +86,8 @@ def stored(item: Rendered | EncodedRequest) -> Stored:
 
 def unaddressed_results(body: bytes | str) -> list[ResultRow]:
     """The results of an ``unaddressed`` request: every user failed, under no address."""
-    return [
-        (user, "", PERMANENT_FAILURE, None, None, NO_ADDRESSES) for user in json.loads(unpack(body))
-    ]
+    users = fastjson.loads(unpack(body))
+    return [(user, "", PERMANENT_FAILURE, None, None, NO_ADDRESSES) for user in users]
 
 
 def recipients_of(
@@ -99,12 +98,12 @@ def recipients_of(
     A SendUsersMessages request names no endpoint: its second tuple is empty.
     """
     if recipients is not None:
-        mapping: dict[str, str] = json.loads(recipients)
+        mapping: dict[str, str] = fastjson.loads(recipients)
         return tuple(mapping.values()), tuple(mapping)
     if kind == UNADDRESSED_KIND:
-        users: tuple[str, ...] = tuple(json.loads(unpack(body)))
+        users: tuple[str, ...] = tuple(fastjson.loads(unpack(body)))
         return users, ("",) * len(users)
-    return tuple(json.loads(unpack(body))["SendUsersMessageRequest"]["Users"]), ()
+    return tuple(fastjson.loads(unpack(body))["SendUsersMessageRequest"]["Users"]), ()
 
 
 def answer_unaddressed(db: sqlite3.Connection, run_id: int, now: str) -> None:

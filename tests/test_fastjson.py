@@ -1,0 +1,78 @@
+import json
+import random
+
+import pytest
+
+from pipeline import fastjson
+
+EDGE_CASES = [
+    '{"a":1,"a":2}',
+    "-0",
+    "-0.0",
+    "1E400",
+    "-1e400",
+    "1.7976931348623157e308",
+    "5e-324",
+    "1e-400",
+    "9223372036854775807",
+    "9223372036854775808",
+    "-9223372036854775809",
+    "18446744073709551616",
+    "123456789012345678901234567890",
+    '{"n": [1, 123456789012345678901234567890]}',
+    '"\\ud800"',
+    '"\\ud83d\\ude00"',
+    "NaN",
+    "[Infinity, -Infinity]",
+    ' {"a" : [ 1 , 2 ] } \n',
+    '"a\\u0000b\\u2028"',
+    '{"":null,"é":true}',
+]
+NOT_JSON = ["[1,2,]", "\ufeff{}", '"\x01"', "01", "1.", ".5", '"\\x"', "tru", '{"k":"v"}x', ""]
+
+
+@pytest.mark.parametrize("text", EDGE_CASES)
+def test_the_value_is_the_standard_librarys(text):
+    expected = json.loads(text)
+    for given in (text, text.encode()):
+        value = fastjson.loads(given)
+        assert repr(value) == repr(expected)
+        assert type(value) is type(expected)
+
+
+def test_integers_beyond_64_bits_stay_integers():
+    assert fastjson.loads('{"code": 123456789012345678901234567890}') == {
+        "code": 123456789012345678901234567890
+    }
+
+
+@pytest.mark.parametrize("text", NOT_JSON)
+def test_the_error_is_the_standard_librarys(text):
+    with pytest.raises(json.JSONDecodeError) as expected:
+        json.loads(text)
+    with pytest.raises(json.JSONDecodeError) as raised:
+        fastjson.loads(text)
+    assert str(raised.value) == str(expected.value)
+
+
+def _random_value(rng: random.Random, depth: int = 0) -> object:
+    kind = rng.randrange(8 if depth < 4 else 5)
+    if kind == 0:
+        return rng.choice([None, True, False])
+    if kind == 1:
+        return rng.randint(-(2**70), 2**70) if rng.random() < 0.2 else rng.randint(-999, 999)
+    if kind == 2:
+        return rng.choice([0.1, -2.5e-300, 1e21, 3.0, rng.random() * 10 ** rng.randint(-30, 30)])
+    if kind in (3, 4):
+        return "".join(rng.choice('ab "\\\n\té😀\u2028\x00') for _ in range(rng.randint(0, 8)))
+    if kind == 5:
+        return [_random_value(rng, depth + 1) for _ in range(rng.randint(0, 4))]
+    return {str(_random_value(rng, 4)): _random_value(rng, depth + 1) for _ in range(rng.randint(0, 4))}
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_random_documents_read_as_the_standard_library_reads_them(seed):
+    rng = random.Random(seed)
+    for _ in range(50):
+        text = json.dumps(_random_value(rng), ensure_ascii=rng.random() < 0.5)
+        assert repr(fastjson.loads(text)) == repr(json.loads(text))
