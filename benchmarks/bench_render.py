@@ -10,6 +10,12 @@ the bare script is at ``--workers 1`` (one process against one process); then ea
 count renders the same audience in turn, and the peak memory (the parent and its workers
 together: the largest resident set of the process tree, sampled) is read at 250,000 and
 1,000,000 users per worker count.
+
+Each round also measures the machine's ceiling for two processes: two ``--workers 1``
+renders of the audience's halves, started at once, against one ``--workers 1`` render of
+all of it. No two-worker render of this code can do better than that on this host at that
+moment (it is what two cores give two independent processes, start-up paid side by side);
+on a shared virtual machine it is well below 2.
 """
 
 from __future__ import annotations
@@ -143,6 +149,8 @@ def workers_speed(runs: int, counts: list[int], scratch: Path, api: str) -> None
     extra = ("--api", api) if messages else ()
     times: dict[int, list[float]] = {count: [] for count in counts}
     ratios: dict[int, list[float]] = {count: [] for count in counts}
+    ceilings: list[float] = []
+    halves = _halves(source) if 1 in counts else None
     outputs = {}
     for round_number in range(runs):
         order = counts if round_number % 2 == 0 else counts[::-1]
@@ -151,6 +159,10 @@ def workers_speed(runs: int, counts: list[int], scratch: Path, api: str) -> None
             target = scratch / f"w{count}.jsonl"
             this_round[count] = timed(render_command(source, target, *extra, workers=count))
             outputs[count] = target.read_bytes()
+        if halves is not None:
+            commands = [render_command(half, scratch / f"h{n}.jsonl", *extra) for n, half in
+                        enumerate(halves)]
+            ceilings.append(this_round[1] / timed_together(commands))
         for count in counts:
             times[count].append(this_round[count])
             ratios[count].append(this_round[counts[0]] / this_round[count])
@@ -163,6 +175,33 @@ def workers_speed(runs: int, counts: list[int], scratch: Path, api: str) -> None
             f"  --workers {count}  median {median:6.2f} s  ({100_000 / median:,.0f} users/s)"
             f"  speed-up within a round: median {ratio:4.2f}x  ({same})"
         )
+    if ceilings:
+        print(
+            f"  the machine's ceiling: two --workers 1 renders of 50,000 users each, started"
+            f" at once, against --workers 1 on all: median {statistics.median(ceilings):4.2f}x"
+        )
+
+
+def _halves(source: Path) -> list[Path]:
+    """The audience's first and second 50,000 users, as files of their own."""
+    lines = source.read_bytes().splitlines(keepends=True)
+    middle = len(lines) // 2
+    paths = [source.with_name(f"{source.stem}.half{n}{source.suffix}") for n in (1, 2)]
+    for path, part in zip(paths, (lines[:middle], lines[middle:]), strict=True):
+        if not path.exists():
+            path.write_bytes(b"".join(part))
+    return paths
+
+
+def timed_together(commands: list[list[str]]) -> float:
+    """The wall time of ``commands`` started at once, until the last one ends."""
+    start = time.perf_counter()
+    processes = [subprocess.Popen(c, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                 for c in commands]
+    for process in processes:
+        if process.wait():
+            raise SystemExit(f"{' '.join(process.args)} failed ({process.returncode})")
+    return time.perf_counter() - start
 
 
 def memory(counts: list[int], scratch: Path) -> None:
