@@ -26,6 +26,10 @@ import orjson
 # as a regular expression) and looking for nineteen zeros.
 _DIGITS_AS_ZERO: Final = bytes.maketrans(b"123456789", b"000000000")
 _LONG_RUN: Final = b"0" * 19
+# What may come just before the first digit of a number (its sign, its exponent, its
+# fraction, the token before it). A run of digits after anything else is inside a string,
+# such as an APNs device token: orjson reads strings exactly.
+_BEFORE_NUMBER: Final = frozenset(b"-+.eE:[, \t\n\r")
 
 
 def loads(text: str | bytes) -> Any:
@@ -34,9 +38,22 @@ def loads(text: str | bytes) -> Any:
         data = text.encode() if isinstance(text, str) else text
     except UnicodeEncodeError:  # a lone surrogate: only the standard library reads it
         return json.loads(text)
-    if _LONG_RUN not in data.translate(_DIGITS_AS_ZERO):
+    if not may_hold_long_number(data):
         try:
             return orjson.loads(data)
         except orjson.JSONDecodeError:
             pass  # the standard library reads it, or raises its own error
     return json.loads(text)
+
+
+def may_hold_long_number(data: bytes) -> bool:
+    """Whether a number of 19 digits or more may be in JSON ``data`` (a string may not)."""
+    zeros = data.translate(_DIGITS_AS_ZERO)
+    start = zeros.find(_LONG_RUN)
+    while start != -1:
+        if start == 0 or data[start - 1] in _BEFORE_NUMBER:
+            return True
+        # Past this window: a window found inside the same run follows a digit, and the
+        # run's first digit was just checked.
+        start = zeros.find(_LONG_RUN, start + len(_LONG_RUN))
+    return False

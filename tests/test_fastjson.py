@@ -27,6 +27,9 @@ EDGE_CASES = [
     ' {"a" : [ 1 , 2 ] } \n',
     '"a\\u0000b\\u2028"',
     '{"":null,"é":true}',
+    '{"Address":"cd3060de9abba8ae04c44d2d627ca190f9780513618758899484c08a3cd55881"}',
+    '{"t":"1234567890123456789012","u":"x:1234567890123456789012"}',
+    '[1.12345678901234567890123, 1e0000000000000000000001, -0.00000000000000000000001]',
 ]
 NOT_JSON = ["[1,2,]", "\ufeff{}", '"\x01"', "01", "1.", ".5", '"\\x"', "tru", '{"k":"v"}x', ""]
 
@@ -44,6 +47,25 @@ def test_integers_beyond_64_bits_stay_integers():
     assert fastjson.loads('{"code": 123456789012345678901234567890}') == {
         "code": 123456789012345678901234567890
     }
+
+
+@pytest.mark.parametrize(
+    ("text", "suspect"),
+    [
+        (b'{"t":"ab1234567890123456789012"}', False),  # inside a string
+        (b'{"t":"ab123456789012345678"}', False),  # 18 digits
+        (b'{"n":1234567890123456789}', True),
+        (b"[-1234567890123456789012]", True),
+        (b"1234567890123456789", True),
+        (b'{"f":1.1234567890123456789}', True),
+        (b'{"e":1e1234567890123456789}', True),
+        (b'{"n": 1234567890123456789}', True),
+        (b'{"t":"x:1234567890123456789012"}', True),  # could be a number: json reads it
+        (b'{"t":"a' + b"9" * 40 + b'","n":[1,' + b"2" * 19 + b"]}", True),
+    ],
+)
+def test_numbers_of_19_digits_are_found_and_strings_mostly_let_be(text, suspect):
+    assert fastjson.may_hold_long_number(text) is suspect
 
 
 @pytest.mark.parametrize("text", NOT_JSON)
