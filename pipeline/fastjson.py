@@ -8,10 +8,11 @@ standard library's for all but three kinds of text, which go to ``json`` instead
 - what orjson refuses (``NaN``, ``Infinity``, numbers beyond a double, lone surrogates,
   invalid JSON): ``json`` then returns its value, or raises its own error;
 - integers beyond 64 bits, which orjson reads as floats, silently: any text with a run of
-  19 or more digits (inside a string too) is read by ``json``.
+  19 or more digits that may be a number (``may_hold_long_number``) is read by ``json``.
 
-Only text the pipeline wrote or a service answered goes through here; an audience file is
-read with ``json`` as before, its errors reported as ``json`` words them.
+Only text the pipeline wrote or a service answered goes through here (the sandbox reads its
+requests with it too); an audience file is read with ``json`` as before, its errors
+reported as ``json`` words them.
 """
 
 from __future__ import annotations
