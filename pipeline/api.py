@@ -192,9 +192,17 @@ def validation_errors(request: AnyRequest) -> str | None:
     return report.generate_report() if report.has_errors() else None
 
 
+# Where each operation's input keeps its recipients: (body member, map of recipients),
+# keyed by whether it is SendMessages.
+_RECIPIENTS_OF: Final = {
+    False: ("SendUsersMessageRequest", "Users"),
+    True: ("MessageRequest", "Addresses"),
+}
+
+
 def _one_recipient_per_form(request: AnyRequest, messages: bool) -> dict[str, Any] | None:
     """The request with one recipient of each form; None where that could change the verdict."""
-    member, recipients = ("MessageRequest", "Addresses") if messages else _USERS_MEMBERS
+    member, recipients = _RECIPIENTS_OF[messages]
     body = request.get(member)
     if not (isinstance(body, dict) and isinstance(body.get(recipients), dict)):
         return None
@@ -206,13 +214,10 @@ def _one_recipient_per_form(request: AnyRequest, messages: bool) -> dict[str, An
     return {**request, member: {**body, recipients: kept}}
 
 
-_USERS_MEMBERS: Final = ("SendUsersMessageRequest", "Users")
-
-
 @cache
 def _recipients_check_types_only(messages: bool) -> bool:
     """Whether botocore's checks of one recipient (and its key) look only at its form."""
-    member, recipients = ("MessageRequest", "Addresses") if messages else _USERS_MEMBERS
+    member, recipients = _RECIPIENTS_OF[messages]
     shape = (messages_input_shape() if messages else input_shape()).members[member]
     assert isinstance(shape, StructureShape)
     return checks_types_only(shape.members[recipients])

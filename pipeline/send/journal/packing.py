@@ -52,8 +52,8 @@ def pack_results(rows: Sequence[Sequence[Any]]) -> bytes:
         for user, endpoint, status, code, message_id, message in (row,)
     ]
     try:
-        # orjson writes the same compact JSON as ``to_json`` twenty times as fast; the
-        # text is only ever read back as JSON, not compared or hashed.
+        # orjson writes the same bytes as ``to_json`` about 17 times as fast (300 rows:
+        # 25 us against 422 us); the text is only ever read back as JSON.
         return zlib.compress(orjson.dumps(compact), LEVEL)
     except TypeError:  # an integer beyond 64 bits, or a value orjson does not know
         return pack(to_json(compact))
@@ -61,6 +61,8 @@ def pack_results(rows: Sequence[Sequence[Any]]) -> bytes:
 
 def unpack_results(stored: bytes | str) -> list[Any]:
     """The rows ``pack_results`` stored (or an older journal's plain JSON array)."""
+    # The inflated bytes go to the parser as they are: ``unpack`` would decode them to text
+    # that the parser encodes again.
     text = stored if isinstance(stored, str) else zlib.decompress(stored)
     rows: list[list[Any]] = fastjson.loads(text)
     for row in rows:
