@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import multiprocessing
 import os
 import pickle
@@ -115,6 +116,10 @@ def _serve(
 ) -> None:
     """A sender's life: serve its channels, each in a thread, until they close."""
     _end_with(dispatcher)
+    # As in a render worker (``pipeline.workers``): the dispatcher's heap, inherited, stays
+    # out of the cyclic collector's scans. Each answer parsed makes thousands of objects, so
+    # full collections run often, and each scanned that whole heap, faulting in its pages.
+    gc.freeze()
     # Ctrl-C reaches the whole process group; the dispatcher decides what it means, and
     # the calls under way here must end with their answers handed back.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
