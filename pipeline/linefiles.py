@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from pipeline import fastjson
 from pipeline.addresses import Fail, csv_address_columns, fold_csv_addresses
 from pipeline.errors import AddressError, AudienceError
 from pipeline.unsendable import ESCAPES, check_sendable, unsendable_error
@@ -59,12 +60,12 @@ def read_lines(
 
 def jsonl_records(path: Path, lines: Iterable[tuple[int, str]]) -> Iterator[Record]:
     """One JSON value per non-blank line."""
-    decode = json.JSONDecoder().decode
     for number, text in lines:
         if not text.strip():
             continue
         try:
-            record = decode(text)
+            # ``json``'s value and errors, for about half the CPU (``pipeline.fastjson``).
+            record = fastjson.loads(text)
         except json.JSONDecodeError as exc:
             raise AudienceError(
                 f"invalid JSON: {exc.msg} at column {exc.colno}",

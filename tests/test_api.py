@@ -9,6 +9,7 @@ from pipeline.api import (
     channel_blocks,
     encode_request,
     endpoint_send_configuration_shape,
+    inputs_have_float_members,
     messages_input_shape,
     recipients,
     to_json,
@@ -104,6 +105,32 @@ def test_request_text_is_compact_utf8_in_the_order_built():
 )
 def test_to_json_writes_what_the_standard_encoder_writes(value):
     assert to_json(value) == json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def test_requests_cannot_hold_floats_so_their_text_may_be_orjsons():
+    # If a botocore release adds a float member, encode_request goes back to json's encoder.
+    assert not inputs_have_float_members()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Zoë\u2028\u2029\x00\x1f\x7f\"\\\n\t😀",
+        "".join(map(chr, range(0x20))),
+    ],
+)
+def test_request_text_is_the_standard_encoders_with_any_text(text):
+    request = {
+        "ApplicationId": "app-1",
+        "SendUsersMessageRequest": {
+            "MessageConfiguration": {"APNSMessage": {"Body": text, "Badge": 2**31 - 1}},
+            "Users": {text: {"Substitutions": {text: [text, text]}, "TitleOverride": text}},
+        },
+    }
+    expected = json.dumps(request, ensure_ascii=False, separators=(",", ":"))
+    assert encode_request(request) == expected.replace("\u2028", "\\u2028").replace(
+        "\u2029", "\\u2029"
+    )
 
 
 def test_to_json_still_refuses_a_circular_value_and_an_unknown_type():

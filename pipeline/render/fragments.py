@@ -17,10 +17,11 @@ from __future__ import annotations
 from array import array
 from dataclasses import dataclass, field
 
-from pipeline.api import ApiRequest, EndpointSendConfiguration, Envelope, to_json, validate_request
+from pipeline.api import ApiRequest, EndpointSendConfiguration, Envelope, validate_request
 from pipeline.audience import Audience
 from pipeline.chunks import Chunk, ChunkRead, read_chunk
 from pipeline.errors import PipelineError
+from pipeline.fastjson import dumps
 from pipeline.pinpoint.limits import MAX_RECIPIENTS_PER_REQUEST
 from pipeline.render.renderer import MessageRenderer
 from pipeline.shard import Shard
@@ -104,7 +105,7 @@ class ChunkRenderer:
         users, read = read_chunk(self.audience, chunk, self.shard)
         result = RenderedChunk(chunk.number, read)
         groups: dict[str, _Open] = {}
-        render_user, encode = self.renderer.render_user, to_json
+        render_user = self.renderer.render_user
         try:
             for position, user in enumerate(users):
                 rendered = render_user(user)
@@ -114,7 +115,9 @@ class ChunkRenderer:
                     group = groups[envelope.key] = _Open(
                         EnvelopeUsers(envelope.key, envelope.size), envelope
                     )
-                text = encode({user.id: rendered.configuration})[1:-1]  # "id":{...}
+                # A configuration holds only rendered texts: ``fastjson.dumps`` writes
+                # ``to_json``'s bytes for it, about four times as fast.
+                text = dumps({user.id: rendered.configuration})[1:-1]  # "id":{...}
                 group.parts.append(text)
                 group.length += len(text) + 1
                 group.users.ends.append(group.length)
