@@ -67,8 +67,10 @@ def jsonl_records(path: Path, lines: Iterable[tuple[int, str]]) -> Iterator[Reco
             # ``json``'s value and errors, for about half the CPU (``pipeline.fastjson``).
             record = fastjson.loads(text)
         except json.JSONDecodeError as exc:
+            # Past the last character, json counts the line's newline and says "line 2".
+            where = "at the end of the line" if exc.lineno > 1 else f"at column {exc.colno}"
             raise AudienceError(
-                f"invalid JSON: {exc.msg} at column {exc.colno}",
+                f"invalid JSON: {exc.msg} {where}",
                 path=path,
                 line=number,
                 fix="write one JSON object per line",
