@@ -10,8 +10,8 @@ standard library's for all but three kinds of text, which go to ``json`` instead
 - integers beyond 64 bits, which orjson reads as floats, silently: any text with a run of
   19 or more digits that may be a number (``may_hold_long_number``) is read by ``json``.
 
-So the errors are ``json``'s too, as an audience file's line reports them. The sandbox
-reads its requests with it as well.
+Its errors are ``json``'s as well, which is what an audience file's line errors quote;
+audience lines, stored requests, answers and the sandbox's requests are all read here.
 
 ``dumps`` writes what ``pipeline.api.to_json`` writes, 4-17 times as fast, for values of
 strings, integers, booleans, None, lists and dicts with string keys: orjson escapes the
