@@ -15,12 +15,12 @@ from functools import cache
 from typing import Any, Final, NotRequired, TypedDict, final
 
 from botocore.loaders import Loader
-from botocore.model import ListShape, MapShape, OperationModel, ServiceModel, Shape, StructureShape
+from botocore.model import OperationModel, ServiceModel, Shape, StructureShape
 from botocore.validate import ParamValidator
 
 from pipeline import fastjson
 from pipeline.errors import RequestError
-from pipeline.pinpoint.validation import checks_types_only, one_per_form
+from pipeline.pinpoint.validation import checks_types_only, one_per_form, shapes_under
 from pipeline.unsendable import describe, find_unsendable
 
 SERVICE = "pinpoint"
@@ -299,22 +299,11 @@ def encode_request(request: AnyRequest) -> str:
 @cache
 def inputs_have_float_members() -> bool:
     """Whether the input of SendUsersMessages or SendMessages has a float or double member."""
-    return any(_has_float(shape, set()) for shape in (input_shape(), messages_input_shape()))
-
-
-def _has_float(shape: Shape, seen: set[str]) -> bool:
-    if shape.name in seen:  # a recursive shape: its members are being walked already
-        return False
-    seen.add(shape.name)
-    if shape.type_name in ("float", "double"):
-        return True
-    if isinstance(shape, StructureShape):
-        return any(_has_float(member, seen) for member in shape.members.values())
-    if isinstance(shape, ListShape):
-        return _has_float(shape.member, seen)
-    if isinstance(shape, MapShape):
-        return _has_float(shape.key, seen) or _has_float(shape.value, seen)
-    return False
+    return any(
+        shape.type_name in ("float", "double")
+        for top in (input_shape(), messages_input_shape())
+        for shape in shapes_under(top)
+    )
 
 
 def escape_line_separators(text: str) -> str:

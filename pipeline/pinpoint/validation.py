@@ -17,7 +17,7 @@ whole, so its report is botocore's own, every recipient included.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Iterable, Iterator, Mapping
 from typing import Any, Final
 
 from botocore.model import ListShape, MapShape, Shape, StructureShape
@@ -36,24 +36,33 @@ class _Unformed(Exception):
 
 def checks_types_only(shape: Shape) -> bool:
     """Whether botocore's verdict on a value of ``shape`` depends only on the value's form."""
-    return _types_only(shape, set())
+    return not any(map(_reads_value, shapes_under(shape)))
 
 
-def _types_only(shape: Shape, seen: set[str]) -> bool:
-    if shape.name in seen:  # a recursive shape: its members are being checked already
-        return True
-    seen.add(shape.name)
+def _reads_value(shape: Shape) -> bool:
     if shape.type_name in _VALUE_CHECKED_TYPES or _VALUE_CHECKED_METADATA & set(shape.metadata):
-        return False
-    if shape.serialization.get("hostLabel") or is_json_value_header(shape):
-        return False
+        return True
+    return bool(shape.serialization.get("hostLabel")) or is_json_value_header(shape)
+
+
+def shapes_under(shape: Shape, ancestors: frozenset[str] = frozenset()) -> Iterator[Shape]:
+    """``shape`` and every shape a value of it can hold, each member with its own traits.
+
+    A recursive shape is not entered again inside itself.
+    """
+    yield shape
+    if shape.name in ancestors:
+        return
+    inside = ancestors | {shape.name}
+    children: Iterable[Shape] = ()
     if isinstance(shape, StructureShape):
-        return all(_types_only(member, seen) for member in shape.members.values())
-    if isinstance(shape, ListShape):
-        return _types_only(shape.member, seen)
-    if isinstance(shape, MapShape):
-        return _types_only(shape.key, seen) and _types_only(shape.value, seen)
-    return True
+        children = shape.members.values()
+    elif isinstance(shape, ListShape):
+        children = (shape.member,)
+    elif isinstance(shape, MapShape):
+        children = (shape.key, shape.value)
+    for child in children:
+        yield from shapes_under(child, inside)
 
 
 def one_per_form(recipients: Mapping[Any, Any]) -> dict[Any, Any] | None:
