@@ -1,11 +1,11 @@
 # Two entry points for a fresh machine (only Python 3.11 and pip needed):
 #   make demo   set up, then render and send a real message through the built-in sandbox
-#   make test   set up, then lint, type-check and test (what CI runs)
+#   make test   set up (Debian's Chromium too, with apt-get), then lint, type-check and test (what CI runs)
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench
+.PHONY: demo test bench browser
 
 $(BIN)/pipeline: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,15 @@ demo: $(BIN)/pipeline
 	$(BIN)/pipeline render order_shipped beta_testers --app-id demo-app -o .pipeline/order_shipped.jsonl
 	$(BIN)/pipeline send order_shipped beta_testers --app-id demo-app --sandbox --results .pipeline/results.jsonl
 
-test: $(BIN)/pipeline
+# The browser tests drive Debian's Chromium through its own chromedriver, installed here when
+# missing (as root, with apt-get); nothing else may download a browser.
+browser:
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends chromium chromium-driver >/dev/null; \
+	fi
+
+test: $(BIN)/pipeline browser
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/pytest
