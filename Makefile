@@ -1,6 +1,6 @@
 # Two entry points for a fresh machine (only Python 3.11 and pip needed):
 #   make demo   set up, then render and send a real message through the built-in sandbox
-#   make test   set up (Debian's Chromium too, with apt-get), then lint, type-check and test (what CI runs)
+#   make test   set up (Debian's Chromium too), then lint, type-check and test (what CI runs)
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
@@ -25,6 +25,11 @@ demo: $(BIN)/pipeline
 # missing (as root, with apt-get); nothing else may download a browser.
 browser:
 	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+		if [ "$$(id -u)" != 0 ]; then \
+			echo "make: the browser tests need Debian's chromium and chromium-driver; run as root," \
+				"or: sudo apt-get install --no-install-recommends chromium chromium-driver" >&2; \
+			exit 1; \
+		fi; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 			--no-install-recommends chromium chromium-driver >/dev/null; \
 	fi
