@@ -7,10 +7,11 @@ unfinished (stopped, still running, users unknown or never sent).
 
 From journals, the send reported is the one of the most recent sharded run they hold
 (same message, audience, application, target and number of shards), and each shard's
-latest run of it. A results file knows less: its shard is in each line (or in its name,
-``results.shard-2-of-3.jsonl``, for a shard without users), and a shard is unfinished when
-some line is an in-flight ``UNKNOWN`` or a ``NOT_SENT``; its lines name an ``address``
-for a SendMessages send, an ``endpoint_id`` otherwise.
+latest run of it; two journals' different sends started in the same second as the latest
+are refused, not guessed between. A results file knows less: its shard is in each line (or
+in its name, ``results.shard-2-of-3.jsonl``, for a shard without users), and a shard is
+unfinished when some line is an in-flight ``UNKNOWN`` or a ``NOT_SENT``; its lines name an
+``address`` for a SendMessages send, an ``endpoint_id`` otherwise.
 
 A SendMessages send's per-recipient results are addresses, not endpoints: the summary
 says so (``recipients``), as one run's does; the JSON keeps the keys of one run's summary
@@ -204,7 +205,8 @@ def _from_journals(paths: list[Path]) -> MergedReport:
             runs += [(run, path) for run in book.runs() if run.shard is not None]
     if not runs:
         raise InputError(f"no sharded run in {', '.join(map(str, paths))}")
-    latest, _ = max(runs, key=lambda item: (item[0].created_at, item[0].id))
+    latest, where = max(runs, key=lambda item: (item[0].created_at, item[0].id))
+    _refuse_a_tie(latest, where, runs)
     count = _shard(latest).count
     same = [item for item in runs if _same_send(item[0], latest)]
     reports = [ShardReport(Shard(index, count)) for index in range(1, count + 1)]
@@ -219,14 +221,38 @@ def _from_journals(paths: list[Path]) -> MergedReport:
     return MergedReport(count, reports, send, latest.api)
 
 
+def _refuse_a_tie(latest: Run, where: Path, runs: list[tuple[Run, Path]]) -> None:
+    """Refuse to guess when another journal's send started in the same second as the latest.
+
+    A run's start is kept to the second, and run ids only order the runs of one journal, so
+    two sends in two journals started in the same second have no order: which one is "the
+    send" is the user's call.
+    """
+    for run, path in runs:
+        tie = run.created_at == latest.created_at and path != where
+        if tie and not _same_send(run, latest):
+            differ = [name for name, a, b in _send_fields(run, latest) if a != b]
+            raise InputError(
+                f"two sharded sends started at {latest.created_at}, in {where} and {path}; "
+                f"they differ in {', '.join(differ)}",
+                fix="pass only the journals of the send to report",
+            )
+
+
+def _send_fields(run: Run, other: Run) -> list[tuple[str, object, object]]:
+    """What makes two runs one send: each field's name with its two values."""
+    return [
+        ("message", run.message, other.message),
+        ("audience", run.audience, other.audience),
+        ("application", run.application_id, other.application_id),
+        ("target", run.target, other.target),
+        ("API", run.api, other.api),
+        ("number of shards", _shard(run).count, _shard(other).count),
+    ]
+
+
 def _same_send(run: Run, latest: Run) -> bool:
-    return (run.message, run.audience, run.application_id, run.target, run.api) == (
-        latest.message,
-        latest.audience,
-        latest.application_id,
-        latest.target,
-        latest.api,
-    ) and _shard(run).count == _shard(latest).count
+    return all(a == b for _, a, b in _send_fields(run, latest))
 
 
 def _journal_report(run: Run, path: Path) -> ShardReport:

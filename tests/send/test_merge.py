@@ -221,17 +221,40 @@ def test_report_merge_of_a_send_to_addresses_counts_addresses(tmp_path, aws):
         assert data["endpoints_by_status"] == {"SUCCESSFUL": 180}  # the key of one run's summary
 
 
-def test_journals_merge_the_shards_of_the_latest_send_of_its_api_only(tmp_path, aws):
+def two_sends_of_different_apis(tmp_path: Path, first: str, second: str) -> Path:
+    """Shard 2/2 sent with SendMessages, then 1/2 with SendUsersMessages, started as given."""
     root = addressed_project(tmp_path, user_ids(60))
     with Sandbox() as sandbox:
-        # Runs started in the same second tie on their time; the journal of shard 1 is
-        # read first, so the later send goes there and wins a tie too.
         earlier = send(root, sandbox.url, "--api", "send-messages", "--shard", "2/2")
         later = send(root, sandbox.url, "--shard", "1/2")  # send-users-messages
     assert (earlier.exit_code, later.exit_code) == (0, 0), earlier.stderr + later.stderr
+    # The runs' start times, set: a run's start is kept to the second.
+    for index, started in ((2, first), (1, second)):
+        with sqlite3.connect(root / ".pipeline" / f"journal.shard-{index}-of-2.sqlite") as db:
+            db.execute("UPDATE runs SET created_at = ?", (started,))
+    return root
+
+
+def test_journals_merge_the_shards_of_the_latest_send_of_its_api_only(tmp_path, aws):
+    root = two_sends_of_different_apis(
+        tmp_path, "2026-12-01T09:00:00+00:00", "2026-12-01T09:00:01+00:00"
+    )
     merged = merge_reports([root / ".pipeline"])
     assert merged.api == "send-users-messages"
     assert [r.status for r in merged.shards] == ["finished", "missing"]
+
+
+def test_two_sends_started_in_the_same_second_in_two_journals_are_not_guessed_between(
+    tmp_path, aws
+):
+    started = "2026-12-01T09:00:00+00:00"
+    root = two_sends_of_different_apis(tmp_path, started, started)
+    result = report("--merge", str(root / ".pipeline"))
+    assert result.exit_code == 2
+    assert f"two sharded sends started at {started}" in result.stderr
+    assert "they differ in API" in result.stderr
+    assert "pass only the journals of the send to report" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_report_merge_takes_no_run(sent):
