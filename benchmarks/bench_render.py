@@ -17,6 +17,9 @@ all of it. No two-worker render of this code can do better than that on this hos
 moment (it is what two cores give two independent processes, start-up paid side by side);
 on a shared virtual machine it is well below 2. The share of it that ``--workers 2``
 reached, round by round, is printed too: how far the render is from what the host allows.
+And what bounds that ceiling: the time no worker count shortens (start-up, compiling the
+message, exit: a 10-user render) and what two cores give two plain Python loops, which
+together give the best speed-up a render with no cost of parallelism at all could reach.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from itertools import islice
 from pathlib import Path
 
 from bytecode import compile_package
@@ -152,7 +156,11 @@ def workers_speed(runs: int, counts: list[int], scratch: Path, api: str) -> None
     ratios: dict[int, list[float]] = {count: [] for count in counts}
     ceilings: list[float] = []
     shares: list[float] = []
+    startups: list[float] = []
+    hosts: list[float] = []
+    bounds: list[float] = []
     halves = _halves(source) if 1 in counts else None
+    tiny = _first_users(source, 10)
     outputs = {}
     for round_number in range(runs):
         order = counts if round_number % 2 == 0 else counts[::-1]
@@ -167,6 +175,13 @@ def workers_speed(runs: int, counts: list[int], scratch: Path, api: str) -> None
             ceilings.append(this_round[1] / timed_together(commands))
             if 2 in counts:  # the share of that ceiling a two-worker render reached
                 shares.append(this_round[1] / this_round[2] / ceilings[-1])
+            # What bounds that ceiling: the part no worker count shortens (start-up, the
+            # message's compilation, exit: a 10-user render), and what two cores give two
+            # processes with no start-up at all (plain Python loops).
+            startups.append(timed(render_command(tiny, scratch / "t.jsonl", *extra)))
+            hosts.append(timed(_loop(2 * LOOP)) / timed_together([_loop(LOOP), _loop(LOOP)]))
+            fixed = startups[-1]
+            bounds.append(this_round[1] / (fixed + (this_round[1] - fixed) / hosts[-1]))
         for count in counts:
             times[count].append(this_round[count])
             ratios[count].append(this_round[counts[0]] / this_round[count])
@@ -187,6 +202,30 @@ def workers_speed(runs: int, counts: list[int], scratch: Path, api: str) -> None
     if shares:
         share = statistics.median(shares)
         print(f"  --workers 2 against that ceiling, within a round: median {share:.0%}")
+    if startups:
+        print(
+            f"  what bounds the ceiling: start-up, compilation and exit (a 10-user render)"
+            f" {statistics.median(startups):.2f} s; two plain Python loops at once against"
+            f" one of twice the work: {statistics.median(hosts):4.2f}x; so at most"
+            f" {statistics.median(bounds):4.2f}x with no cost of parallelism at all"
+        )
+
+
+# Iterations of the plain loop that measures the host: about half a second of one core.
+LOOP = 10_000_000
+
+
+def _loop(iterations: int) -> list[str]:
+    return [PYTHON, "-c", f"sum(i * i for i in range({iterations}))"]
+
+
+def _first_users(source: Path, count: int) -> Path:
+    """The audience's first ``count`` users, as a file of their own."""
+    path = source.with_name(f"{source.stem}.first{count}{source.suffix}")
+    if not path.exists():
+        with source.open("rb") as lines:
+            path.write_bytes(b"".join(islice(lines, count)))
+    return path
 
 
 def _halves(source: Path) -> list[Path]:
