@@ -231,7 +231,8 @@ def _refuse_a_tie(latest: Run, where: Path, runs: list[tuple[Run, Path]]) -> Non
     for run, path in runs:
         tie = run.created_at == latest.created_at and path != where
         if tie and not _same_send(run, latest):
-            differ = [name for name, a, b in _send_fields(run, latest) if a != b]
+            ours, theirs = _send_of(latest), _send_of(run)
+            differ = [name for name, value in ours.items() if theirs[name] != value]
             raise InputError(
                 f"two sharded sends started at {latest.created_at}, in {where} and {path}; "
                 f"they differ in {', '.join(differ)}",
@@ -239,20 +240,20 @@ def _refuse_a_tie(latest: Run, where: Path, runs: list[tuple[Run, Path]]) -> Non
             )
 
 
-def _send_fields(run: Run, other: Run) -> list[tuple[str, object, object]]:
-    """What makes two runs one send: each field's name with its two values."""
-    return [
-        ("message", run.message, other.message),
-        ("audience", run.audience, other.audience),
-        ("application", run.application_id, other.application_id),
-        ("target", run.target, other.target),
-        ("API", run.api, other.api),
-        ("number of shards", _shard(run).count, _shard(other).count),
-    ]
+def _send_of(run: Run) -> dict[str, object]:
+    """What makes runs one send, by the name an error gives it."""
+    return {
+        "message": run.message,
+        "audience": run.audience,
+        "application": run.application_id,
+        "target": run.target,
+        "API": run.api,
+        "number of shards": _shard(run).count,
+    }
 
 
 def _same_send(run: Run, latest: Run) -> bool:
-    return all(a == b for _, a, b in _send_fields(run, latest))
+    return _send_of(run) == _send_of(latest)
 
 
 def _journal_report(run: Run, path: Path) -> ShardReport:
