@@ -30,7 +30,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from itertools import islice
 from pathlib import Path
 
 from bytecode import compile_package
@@ -160,7 +159,7 @@ def workers_speed(runs: int, counts: list[int], scratch: Path, api: str) -> None
     hosts: list[float] = []
     bounds: list[float] = []
     halves = _halves(source) if 1 in counts else None
-    tiny = _first_users(source, 10)
+    tiny = audience(10, addresses=messages)
     outputs = {}
     for round_number in range(runs):
         order = counts if round_number % 2 == 0 else counts[::-1]
@@ -217,15 +216,6 @@ LOOP = 10_000_000
 
 def _loop(iterations: int) -> list[str]:
     return [PYTHON, "-c", f"sum(i * i for i in range({iterations}))"]
-
-
-def _first_users(source: Path, count: int) -> Path:
-    """The audience's first ``count`` users, as a file of their own."""
-    path = source.with_name(f"{source.stem}.first{count}{source.suffix}")
-    if not path.exists():
-        with source.open("rb") as lines:
-            path.write_bytes(b"".join(islice(lines, count)))
-    return path
 
 
 def _halves(source: Path) -> list[Path]:
