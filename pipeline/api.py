@@ -313,6 +313,13 @@ def escape_line_separators(text: str) -> str:
     return text
 
 
+def escape_line_separators_utf8(data: bytes) -> bytes:
+    r"""``escape_line_separators`` for JSON text in UTF-8."""
+    if b"\xe2\x80\xa8" in data or b"\xe2\x80\xa9" in data:
+        data = data.replace(b"\xe2\x80\xa8", b"\\u2028").replace(b"\xe2\x80\xa9", b"\\u2029")
+    return data
+
+
 def request_bytes(request: AnyRequest, text: str | None = None) -> bytes:
     """The UTF-8 bytes of a request's text (``text``, else its canonical JSON).
 
@@ -338,28 +345,42 @@ def request_bytes(request: AnyRequest, text: str | None = None) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class EncodedRequest:
-    """A request as its canonical JSON text (``encode_request``'s), with its user count.
+    """A request as its canonical JSON (``encode_request``'s), in bytes, with its user count.
 
-    A parallel render builds requests as text from its workers' pieces and never as
-    dicts; whoever writes or journals requests takes either form (``encoded``). A
-    SendMessages request also carries its ``owners``: the user of each address, in order.
+    A parallel render builds requests as bytes from its workers' pieces and never as
+    dicts; whoever writes or journals requests takes either form (``encoded``). ``data``
+    is the text's UTF-8, except that a lone surrogate (which UTF-8 cannot hold, and which
+    ``encoded_bytes`` reports) is written as ``surrogatepass`` writes it. A SendMessages
+    request also carries its ``owners``: the user of each address, in order.
     """
 
-    text: str
+    data: bytes
     users: int
     owners: dict[str, str] | None = None
+
+    @property
+    def text(self) -> str:
+        """The request's JSON text."""
+        return self.data.decode(errors="surrogatepass")
 
 
 def encoded(request: ApiRequest | EncodedRequest) -> EncodedRequest:
     """A request as text, encoding it if it is a dict."""
     if isinstance(request, EncodedRequest):
         return request
-    return EncodedRequest(encode_request(request), len(request["SendUsersMessageRequest"]["Users"]))
+    data = encode_request(request).encode(errors="surrogatepass")
+    return EncodedRequest(data, len(request["SendUsersMessageRequest"]["Users"]))
 
 
 def encoded_bytes(request: EncodedRequest) -> bytes:
     """The UTF-8 bytes of an encoded request, checked as ``request_bytes`` checks them."""
-    try:
-        return request.text.encode()
-    except UnicodeEncodeError:
-        return request_bytes(json.loads(request.text), request.text)
+    data = request.data
+    # A surrogate written by ``surrogatepass`` starts with 0xED, as do U+D000-U+D7FF:
+    # only then is the whole text decoded to tell them apart.
+    if b"\xed" in data:
+        try:
+            data.decode()
+        except UnicodeDecodeError:
+            text = request.text
+            return request_bytes(json.loads(text), text)
+    return data

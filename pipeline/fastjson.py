@@ -63,6 +63,14 @@ def dumps(value: Any) -> str:
         return _COMPACT_JSON.encode(value)
 
 
+def dumps_utf8(value: Any) -> bytes:
+    """``dumps(value)`` as UTF-8, a lone surrogate written as ``surrogatepass`` writes it."""
+    try:
+        return orjson.dumps(value)
+    except TypeError:
+        return _COMPACT_JSON.encode(value).encode(errors="surrogatepass")
+
+
 def may_hold_long_number(data: bytes) -> bool:
     """Whether a number of 19 digits or more may be in JSON ``data`` (a string may not)."""
     zeros = data.translate(_DIGITS_AS_ZERO)

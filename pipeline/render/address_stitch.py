@@ -113,7 +113,8 @@ class AddressPacker:
         # dict puts it last); an envelope always holds MessageConfiguration.
         text = self._head + batch.key[:-1] + ',"Addresses":{' + ",".join(batch.pieces) + "}}}"
         users = len(set(batch.owners.values()))
-        return EncodedRequest(escape_line_separators(text), users, batch.owners)
+        data = escape_line_separators(text).encode(errors="surrogatepass")
+        return EncodedRequest(data, users, batch.owners)
 
     def _take_unaddressed(self) -> Unaddressed:
         taken = Unaddressed(tuple(self._unaddressed))

@@ -95,5 +95,7 @@ class RequestBatcher:
         batch: _OpenBatch, user_id: str, configuration: EndpointSendConfiguration
     ) -> int:
         users = {**batch.users, user_id: configuration}
-        encoded = to_json(users)
-        return batch.envelope.size + USERS_KEY_BYTES + len(encoded.encode())
+        # Counted as the stitcher counts it: a lone surrogate (reported when the request
+        # is written) as the 3 bytes ``surrogatepass`` gives it.
+        encoded = to_json(users).encode(errors="surrogatepass")
+        return batch.envelope.size + USERS_KEY_BYTES + len(encoded)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pipeline.api import EncodedRequest, escape_line_separators, to_json
+from pipeline.api import EncodedRequest, escape_line_separators_utf8, to_json
 from pipeline.errors import RequestError
 from pipeline.pinpoint.limits import MAX_RECIPIENTS_PER_REQUEST, MAX_REQUEST_BYTES
 from pipeline.render.batch import USERS_KEY_BYTES
@@ -34,14 +34,15 @@ class _Open:
     key: str
     size: int
     opened: Place  # when the batcher's dict entry for this envelope was made
-    pieces: list[str] = field(default_factory=list)
+    pieces: list[bytes] = field(default_factory=list)
     users: int = 0
     max_bytes: int = 0
+    separators: bool = False  # whether a piece holds U+2028 or U+2029
 
-    def exact_size(self, fragment: str) -> int:
+    def exact_size(self, fragment: bytes) -> int:
         """``RequestBatcher._exact_size``: the request's bytes with ``fragment`` added."""
-        users = ",".join([*self.pieces, fragment])
-        return self.size + USERS_KEY_BYTES + len(users.encode()) + 2
+        users = b",".join([*self.pieces, fragment])
+        return self.size + USERS_KEY_BYTES + len(users) + 2
 
 
 @dataclass(slots=True)
@@ -52,10 +53,11 @@ class RequestStitcher:
     max_users: int = MAX_RECIPIENTS_PER_REQUEST
     max_request_bytes: int = MAX_REQUEST_BYTES
     _open: dict[str, _Open] = field(default_factory=dict)
-    _head: str = ""  # every request's text up to its envelope
+    _head: bytes = b""  # every request's text up to its envelope
 
     def __post_init__(self) -> None:
-        self._head = '{"ApplicationId":' + to_json(self.app_id) + ',"SendUsersMessageRequest":'
+        head = '{"ApplicationId":' + to_json(self.app_id) + ',"SendUsersMessageRequest":'
+        self._head = head.encode(errors="surrogatepass")
 
     def add(self, chunk: RenderedChunk, *, before: int | None = None) -> list[EncodedRequest]:
         """The requests completed by a chunk's users (those placed before ``before``).
@@ -101,6 +103,7 @@ class RequestStitcher:
             run = sum(max_bytes[first:end])
             if batch.max_bytes + run <= limit:  # every user of the run passes the check
                 batch.pieces.append(users.span(first, end - 1))
+                batch.separators |= users.separators
                 batch.users += end - first
                 batch.max_bytes += run
                 first = end
@@ -141,6 +144,7 @@ class RequestStitcher:
         else:
             batch.max_bytes += users.max_bytes[index]
         batch.pieces.append(fragment)
+        batch.separators |= users.separators
         batch.users += 1
         if batch.users >= self.max_users:
             done.append((place, order, self._close(batch)))
@@ -149,5 +153,20 @@ class RequestStitcher:
         return batch
 
     def _close(self, batch: _Open) -> EncodedRequest:
-        text = self._head + batch.key[:-1] + ',"Users":{' + ",".join(batch.pieces) + "}}}"
-        return EncodedRequest(escape_line_separators(text), batch.users)
+        envelope = batch.key[:-1]
+        data = b"".join(
+            (
+                self._head,
+                envelope.encode(errors="surrogatepass"),
+                b',"Users":{',
+                b",".join(batch.pieces),
+                b"}}}",
+            )
+        )
+        if batch.separators or _has_separators(self.app_id) or _has_separators(envelope):
+            data = escape_line_separators_utf8(data)
+        return EncodedRequest(data, batch.users)
+
+
+def _has_separators(text: str) -> bool:
+    return "\u2028" in text or "\u2029" in text

@@ -2,6 +2,7 @@
 
 import contextlib
 import hashlib
+import json
 import os
 import stat
 import threading
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.api import encode_request
+from pipeline.api import encode_request, encoded
 from pipeline.errors import InputError, RequestError, StorageError, TemplateError
 from pipeline.render.output import write_requests
 from tests.send.support import make_requests, user_ids
@@ -140,3 +141,23 @@ def test_a_lone_surrogate_in_a_request_is_named_and_nothing_is_written(tmp_path)
     with pytest.raises(RequestError, match=r"a lone surrogate \(U\+D800\) in the rendered request \(user 'u-2'\)"):
         write_requests(iter(broken), target)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_lone_surrogate_in_an_encoded_request_is_named_too(tmp_path):
+    # A parallel render hands over requests as bytes, a lone surrogate as surrogatepass
+    # writes it; the writer still names its user and writes nothing.
+    broken = make_requests(["u-1", "u-2"], per_request=10)
+    broken[0]["SendUsersMessageRequest"]["Users"]["u-2"]["BodyOverride"] = "x\ud800"
+    target = tmp_path / "out.jsonl"
+    with pytest.raises(RequestError, match=r"U\+D800\) in the rendered request \(user 'u-2'\)"):
+        write_requests(map(encoded, broken), target)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_hangul_shares_the_surrogates_lead_byte_and_is_written(tmp_path):
+    requests = make_requests(["u-1"], per_request=10)
+    requests[0]["SendUsersMessageRequest"]["Users"]["u-1"]["BodyOverride"] = "안녕 힣"  # U+D7A3
+    target = tmp_path / "out.jsonl"
+    summary = write_requests(map(encoded, requests), target)
+    assert json.loads(target.read_bytes()) == requests[0]
+    assert summary.sha256 == hashlib.sha256(target.read_bytes()).hexdigest()

@@ -28,13 +28,13 @@ def chunked(users, cuts):
             group = groups.get(env.key)
             if group is None:
                 group = groups[env.key] = (EnvelopeUsers(env.key, env.size), [])
-            text = to_json(user_id) + ":" + to_json(config)
+            text = (to_json(user_id) + ":" + to_json(config)).encode()
             group[1].append(text)
-            group[0].ends.append(len(",".join(group[1])))
+            group[0].ends.append(len(b",".join(group[1])))
             group[0].max_bytes.append(bound)
             group[0].positions.append(position)
         for users_of_envelope, texts in groups.values():
-            users_of_envelope.text = ",".join(texts)
+            users_of_envelope.text = b",".join(texts)
             chunk.envelopes.append(users_of_envelope)
         chunks.append(chunk)
         start = stop

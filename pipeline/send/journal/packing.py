@@ -25,9 +25,9 @@ _ECHO: Final = True
 _ECHO_PREFIX: Final = "MessageId: "
 
 
-def pack(text: str) -> bytes:
-    """The stored form of ``text``."""
-    return zlib.compress(text.encode(), LEVEL)
+def pack(text: str | bytes) -> bytes:
+    """The stored form of ``text`` (given as it is, or as its UTF-8)."""
+    return zlib.compress(text if isinstance(text, bytes) else text.encode(), LEVEL)
 
 
 def unpack(stored: bytes | str) -> str:

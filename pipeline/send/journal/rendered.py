@@ -36,7 +36,7 @@ class Stored:
     Attributes:
         kind: The request's kind (``users``, ``addresses`` or ``unaddressed``).
         users: How many users it holds.
-        body: The text stored (and sent): the request's canonical JSON.
+        body: The text stored (and sent): the request's canonical JSON, or its UTF-8.
         recipients: The owner of each address, as JSON; None when the body names them.
         content: Whether it is part of the run's content: a line ``pipeline render`` prints.
         encoded: The body's UTF-8 bytes, for the run's content hash (empty when not content).
@@ -44,7 +44,7 @@ class Stored:
 
     kind: str
     users: int
-    body: str
+    body: str | bytes
     recipients: str | None
     content: bool
     encoded: bytes = b""
@@ -68,10 +68,10 @@ def stored(item: Rendered | EncodedRequest) -> Stored:
         RequestError: The request cannot be encoded (a lone surrogate), naming the user.
     """
     if isinstance(item, EncodedRequest):  # a request rendered in parallel, as text
+        data = encoded_bytes(item)
         if item.owners is not None:  # SendMessages: the owner of each address
-            owners = to_json(item.owners)
-            return Stored(ADDRESSES_KIND, item.users, item.text, owners, True, encoded_bytes(item))
-        return Stored(USERS_KIND, item.users, item.text, None, True, encoded_bytes(item))
+            return Stored(ADDRESSES_KIND, item.users, data, to_json(item.owners), True, data)
+        return Stored(USERS_KIND, item.users, data, None, True, data)
     if isinstance(item, Unaddressed):
         return Stored(UNADDRESSED_KIND, len(item.user_ids), to_json(item.user_ids), None, False)
     if isinstance(item, AddressedRequest):
