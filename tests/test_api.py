@@ -3,9 +3,12 @@
 import json
 
 import pytest
+from botocore.loaders import Loader
 
 from pipeline.api import (
     APIS,
+    SERVICE,
+    _service_data,
     channel_blocks,
     encode_request,
     endpoint_send_configuration_shape,
@@ -173,3 +176,10 @@ def test_recipients_are_users_or_addresses():
     assert recipients(VALID) == 1
     assert recipients(ADDRESSED) == 1
     assert APIS == ("send-users-messages", "send-messages")
+
+
+def test_the_model_is_the_one_botocore_loads():
+    loader = Loader(
+        extra_search_paths=[Loader.BUILTIN_DATA_PATH], include_default_search_paths=False
+    )
+    assert _service_data(loader) == loader.load_service_model(SERVICE, "service-2")
