@@ -326,9 +326,15 @@ def escape_line_separators(text: str) -> str:
     return text
 
 
+def has_line_separators(data: bytes) -> bool:
+    """Whether UTF-8 ``data`` holds U+2028 or U+2029, which a request's text escapes."""
+    # 0xE2 leads every character from U+2000 to U+2FFF: a one-byte scan first.
+    return b"\xe2" in data and (b"\xe2\x80\xa8" in data or b"\xe2\x80\xa9" in data)
+
+
 def escape_line_separators_utf8(data: bytes) -> bytes:
     r"""``escape_line_separators`` for JSON text in UTF-8."""
-    if b"\xe2\x80\xa8" in data or b"\xe2\x80\xa9" in data:
+    if has_line_separators(data):
         data = data.replace(b"\xe2\x80\xa8", b"\\u2028").replace(b"\xe2\x80\xa9", b"\\u2029")
     return data
 
@@ -378,7 +384,7 @@ class EncodedRequest:
 
 
 def encoded(request: ApiRequest | EncodedRequest) -> EncodedRequest:
-    """A request as text, encoding it if it is a dict."""
+    """A request as its encoded form, encoding it if it is a dict."""
     if isinstance(request, EncodedRequest):
         return request
     data = encode_request(request).encode(errors="surrogatepass")

@@ -57,17 +57,14 @@ def loads(text: str | bytes) -> Any:
 
 def dumps(value: Any) -> str:
     """``to_json(value)`` for a value without floats (see the module docstring)."""
-    try:
-        return orjson.dumps(value).decode()
-    except TypeError:  # a lone surrogate, a non-string key, an integer beyond 64 bits...
-        return _COMPACT_JSON.encode(value)
+    return dumps_utf8(value).decode(errors="surrogatepass")
 
 
 def dumps_utf8(value: Any) -> bytes:
     """``dumps(value)`` as UTF-8, a lone surrogate written as ``surrogatepass`` writes it."""
     try:
         return orjson.dumps(value)
-    except TypeError:
+    except TypeError:  # a lone surrogate, a non-string key, an integer beyond 64 bits...
         return _COMPACT_JSON.encode(value).encode(errors="surrogatepass")
 
 

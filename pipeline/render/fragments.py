@@ -17,7 +17,13 @@ from __future__ import annotations
 from array import array
 from dataclasses import dataclass, field
 
-from pipeline.api import ApiRequest, EndpointSendConfiguration, Envelope, validate_request
+from pipeline.api import (
+    ApiRequest,
+    EndpointSendConfiguration,
+    Envelope,
+    has_line_separators,
+    validate_request,
+)
 from pipeline.audience import Audience
 from pipeline.chunks import Chunk, ChunkRead, read_chunk
 from pipeline.errors import PipelineError
@@ -136,10 +142,8 @@ class ChunkRenderer:
         for group in groups.values():
             text = group.users.text = b",".join(group.parts)
             # Looked for here, in the workers, so that the parent escapes only the requests
-            # that need it; 0xE2 leads every character from U+2000 to U+2FFF.
-            group.users.separators = b"\xe2" in text and (
-                b"\xe2\x80\xa8" in text or b"\xe2\x80\xa9" in text
-            )
+            # that need it.
+            group.users.separators = has_line_separators(text)
             result.envelopes.append(group.users)
         return result
 

@@ -54,10 +54,12 @@ class RequestStitcher:
     max_request_bytes: int = MAX_REQUEST_BYTES
     _open: dict[str, _Open] = field(default_factory=dict)
     _head: bytes = b""  # every request's text up to its envelope
+    _head_separators: bool = False  # whether the app id holds U+2028 or U+2029
 
     def __post_init__(self) -> None:
         head = '{"ApplicationId":' + to_json(self.app_id) + ',"SendUsersMessageRequest":'
         self._head = head.encode(errors="surrogatepass")
+        self._head_separators = _has_separators(self.app_id)
 
     def add(self, chunk: RenderedChunk, *, before: int | None = None) -> list[EncodedRequest]:
         """The requests completed by a chunk's users (those placed before ``before``).
@@ -163,7 +165,7 @@ class RequestStitcher:
                 b"}}}",
             )
         )
-        if batch.separators or _has_separators(self.app_id) or _has_separators(envelope):
+        if batch.separators or self._head_separators or _has_separators(envelope):
             data = escape_line_separators_utf8(data)
         return EncodedRequest(data, batch.users)
 

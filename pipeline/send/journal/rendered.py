@@ -67,7 +67,7 @@ def stored(item: Rendered | EncodedRequest) -> Stored:
     Raises:
         RequestError: The request cannot be encoded (a lone surrogate), naming the user.
     """
-    if isinstance(item, EncodedRequest):  # a request rendered in parallel, as text
+    if isinstance(item, EncodedRequest):  # a request rendered in parallel, as bytes
         data = encoded_bytes(item)
         if item.owners is not None:  # SendMessages: the owner of each address
             return Stored(ADDRESSES_KIND, item.users, data, to_json(item.owners), True, data)
