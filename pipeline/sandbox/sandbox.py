@@ -67,6 +67,8 @@ class Sandbox:
         self._active = 0  # requests being served
         self._held = 0  # requests waiting for release()
         self._holding = False
+        self._admitted = 0  # requests let through admit()
+        self._hold_after: int | None = None  # hold once this many more were admitted
         self._partitioned = False
         self._store: Store | None = None
         self._server: SandboxServer | None = None
@@ -103,15 +105,23 @@ class Sandbox:
         """Whether the sandbox refuses connections (a partition, until ``heal()``)."""
         return self._partitioned
 
-    def hold(self) -> None:
-        """From now on, requests wait before they are processed, until ``release()``."""
+    def hold(self, *, after: int = 0) -> None:
+        """Requests wait before they are processed, until ``release()``.
+
+        ``after`` lets that many more requests through first: a test that holds a send's
+        later calls says which by count, not by catching the send at a moment.
+        """
         with self._state:
-            self._holding = True
+            if after:
+                self._hold_after = self._admitted + after
+            else:
+                self._holding = True
 
     def release(self) -> None:
         """Let the held requests (and every later one) be processed."""
         with self._state:
             self._holding = False
+            self._hold_after = None
             self._state.notify_all()
 
     def wait_until_held(self, count: int, *, timeout: float = 60.0) -> None:
@@ -140,11 +150,14 @@ class Sandbox:
     def admit(self) -> bool:
         """Wait while the sandbox holds requests (see ``hold``); False if it stops meanwhile."""
         with self._state:
+            if self._hold_after is not None and self._admitted >= self._hold_after:
+                self._holding, self._hold_after = True, None
             if self._holding:
                 self._held += 1
                 self._state.notify_all()
                 self._state.wait_for(lambda: not self._holding or self.stopping.is_set())
                 self._held -= 1
+            self._admitted += 1
             return not self.stopping.is_set()
 
     def partition(self) -> None:

@@ -255,10 +255,10 @@ def test_a_killed_send_resumes_without_delivering_twice_to_answered_users(tmp_pa
     users = user_ids(3000)
     root = project(tmp_path, users)
     with Sandbox() as sandbox:
+        sandbox.hold(after=6)  # the calls after the sixth stay under way until released
         process = spawn_send(root, sandbox.url)
-        wait_for_answers(root, 6, process)
-        sandbox.hold()  # the calls after this stay under way until released
         sandbox.wait_until_held(3)
+        wait_for_answers(root, 6, process)
         # A call answered just before the hold is in flight on disk until the sender
         # records its answer: wait for that, so exactly the three held calls are unknown.
         wait_for_answers(root, 3, process, state="in_flight")
@@ -371,10 +371,10 @@ def test_the_projects_own_example_goes_out_once_per_endpoint(tmp_path, aws):
 def test_a_second_ctrl_c_stops_at_once_leaving_only_calls_under_way_unknown(tmp_path, aws):
     root = project(tmp_path, user_ids(2000))
     with Sandbox() as sandbox:
+        sandbox.hold(after=3)  # three calls answered, the next three held
         process = spawn_send(root, sandbox.url)  # 3 workers, 1 request handed out ahead
-        wait_for_answers(root, 3, process)
-        sandbox.hold()
         sandbox.wait_until_held(3)
+        wait_for_answers(root, 3, process)
         process.send_signal(signal.SIGINT)
         assert process.stderr is not None
         for line in process.stderr:  # the first Ctrl-C is taken: it waits for the calls
