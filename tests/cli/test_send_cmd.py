@@ -299,18 +299,26 @@ def test_a_killed_send_resumes_without_delivering_twice_to_answered_users(tmp_pa
 def test_ctrl_c_stops_cleanly_and_the_resume_delivers_the_rest_once(tmp_path, aws):
     users = user_ids(2000)
     root = project(tmp_path, users)
-    with Sandbox(faults=Faults(latency=0.15)) as sandbox:
+    with Sandbox() as sandbox:
+        sandbox.hold(after=3)  # three calls answered, the next three held until Ctrl-C is taken
         process = spawn_send(root, sandbox.url)
+        sandbox.wait_until_held(3)
         wait_for_answers(root, 3, process)
         process.send_signal(signal.SIGINT)
-        _, stderr = process.communicate(timeout=30)
+        assert process.stderr is not None
+        for line in process.stderr:
+            if line.startswith("stopping: waiting for the"):
+                break
+        sandbox.release()
+        _, stderr = process.communicate(timeout=60)
 
         assert process.returncode == 3, stderr
         assert "Error: run 1 interrupted" in stderr
         assert "--resume" in stderr
         states = users_by_state(root)
         assert "in_flight" not in states  # the calls under way were answered and journaled
-        assert states["pending"]
+        assert len(states["answered"]) == 600  # the three before Ctrl-C and the three held
+        assert len(states["pending"]) == 1400
 
         resumed = send(root, "--endpoint-url", sandbox.url, "--resume")
 
