@@ -19,7 +19,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pipeline.api import EncodedRequest, escape_line_separators_utf8, to_json
+from pipeline.api import (
+    EncodedRequest,
+    escape_line_separators_utf8,
+    has_line_separators,
+    to_json,
+)
 from pipeline.errors import RequestError
 from pipeline.pinpoint.limits import MAX_RECIPIENTS_PER_REQUEST, MAX_REQUEST_BYTES
 from pipeline.render.batch import USERS_KEY_BYTES
@@ -54,12 +59,10 @@ class RequestStitcher:
     max_request_bytes: int = MAX_REQUEST_BYTES
     _open: dict[str, _Open] = field(default_factory=dict)
     _head: bytes = b""  # every request's text up to its envelope
-    _head_separators: bool = False  # whether the app id holds U+2028 or U+2029
 
     def __post_init__(self) -> None:
         head = '{"ApplicationId":' + to_json(self.app_id) + ',"SendUsersMessageRequest":'
         self._head = head.encode(errors="surrogatepass")
-        self._head_separators = _has_separators(self.app_id)
 
     def add(self, chunk: RenderedChunk, *, before: int | None = None) -> list[EncodedRequest]:
         """The requests completed by a chunk's users (those placed before ``before``).
@@ -155,20 +158,10 @@ class RequestStitcher:
         return batch
 
     def _close(self, batch: _Open) -> EncodedRequest:
-        envelope = batch.key[:-1]
-        data = b"".join(
-            (
-                self._head,
-                envelope.encode(errors="surrogatepass"),
-                b',"Users":{',
-                b",".join(batch.pieces),
-                b"}}}",
-            )
-        )
-        if batch.separators or self._head_separators or _has_separators(envelope):
+        # The app id and the envelope are scanned here, once per request; the users'
+        # pieces were scanned in their worker.
+        opening = self._head + batch.key[:-1].encode(errors="surrogatepass") + b',"Users":{'
+        data = b"".join((opening, b",".join(batch.pieces), b"}}}"))
+        if batch.separators or has_line_separators(opening):
             data = escape_line_separators_utf8(data)
         return EncodedRequest(data, batch.users)
-
-
-def _has_separators(text: str) -> bool:
-    return "\u2028" in text or "\u2029" in text

@@ -41,8 +41,8 @@ def chunked(users, cuts):
     return chunks
 
 
-def batched(users, **limits):
-    batcher = RequestBatcher("app", **limits)
+def batched(users, app_id="app", **limits):
+    batcher = RequestBatcher(app_id, **limits)
     out = []
     for env, user_id, config, bound in users:
         out.extend(batcher.add(env, user_id, config, bound))
@@ -50,8 +50,8 @@ def batched(users, **limits):
     return [encode_request(request) for request in out]
 
 
-def stitched(users, cuts, **limits):
-    stitcher = RequestStitcher("app", **limits)
+def stitched(users, cuts, app_id="app", **limits):
+    stitcher = RequestStitcher(app_id, **limits)
     out = []
     for chunk in chunked(users, cuts):
         out.extend(stitcher.add(chunk))
@@ -103,3 +103,15 @@ def test_users_from_a_place_on_are_left_out():
     [chunk] = chunked(users, [])
     requests = stitcher.add(chunk, before=10) + stitcher.flush()
     assert [request.users for request in requests] == [4, 4, 2]
+
+
+@pytest.mark.parametrize(
+    ("app_id", "name"), [("app\u2029", "en"), ("app", "line\u2028sep"), ("app", "en")]
+)
+def test_a_line_separator_in_the_app_id_or_the_envelope_is_escaped_as_the_batcher_does(
+    app_id, name
+):
+    users = random_users(5, 40, [envelope(name), envelope("fr")], long_texts=False)
+    got = stitched(users, [17], app_id=app_id, max_users=7)
+    assert got == batched(users, app_id=app_id, max_users=7)
+    assert not any("\u2028" in line or "\u2029" in line for line in got)
