@@ -1,6 +1,7 @@
 """Worker processes: an ordered map over forked workers, errors raised in task order."""
 
 import os
+import time
 
 import pytest
 
@@ -83,3 +84,27 @@ def test_results_run_ahead_of_the_one_owed_by_a_bounded_window():
     # first result was owed (memory stays flat); then everything still comes, in order.
     assert len(taken) <= 2 * (1 + 1) * WINDOW
     assert list(results) == list(range(1, 200))
+
+
+def test_a_worker_goes_on_while_its_large_result_waits_for_the_parent(tmp_path):
+    # A chunk's result is about half a megabyte. The worker must be able to hand one back
+    # and start its next task while the parent is busy elsewhere (here: not reading at all),
+    # instead of blocking in send() until the parent drains the pipe.
+    marker = tmp_path / "next task started"
+
+    def work(number: int) -> bytes:
+        if number == 1:
+            return b"x" * (256 * 1024)  # more than a socket's default send buffer
+        if number == 2:
+            marker.touch()
+        return b""
+
+    results = ordered_map(work, range(6), workers=2, ahead=2)
+    assert next(results) == b""  # the parent holds here, reading nothing more
+    # The first worker was handed tasks 0 to 2; task 2 starts only once the large result
+    # of task 1 is in the kernel's buffer. Polled, with a bound only for a failing run.
+    deadline = time.monotonic() + 60
+    while not marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert marker.exists()
+    assert [len(result) for result in results] == [256 * 1024, 0, 0, 0, 0]
