@@ -1,7 +1,7 @@
 """Worker processes: an ordered map over forked workers, errors raised in task order."""
 
+import multiprocessing
 import os
-import time
 
 import pytest
 
@@ -91,20 +91,20 @@ def test_a_worker_goes_on_while_its_large_result_waits_for_the_parent(tmp_path):
     # and start its next task while the parent is busy elsewhere (here: not reading at all),
     # instead of blocking in send() until the parent drains the pipe.
     marker = tmp_path / "next task started"
+    started = multiprocessing.get_context("fork").Event()  # shared with the forked workers
 
     def work(number: int) -> bytes:
         if number == 1:
             return b"x" * (256 * 1024)  # more than a socket's default send buffer
         if number == 2:
             marker.touch()
+            started.set()
         return b""
 
     results = ordered_map(work, range(6), workers=2, ahead=2)
     assert next(results) == b""  # the parent holds here, reading nothing more
     # The first worker was handed tasks 0 to 2; task 2 starts only once the large result
-    # of task 1 is in the kernel's buffer. Polled, with a bound only for a failing run.
-    deadline = time.monotonic() + 60
-    while not marker.exists() and time.monotonic() < deadline:
-        time.sleep(0.01)
+    # of task 1 is in the kernel's buffer. The timeout only ends a failing run.
+    started.wait(timeout=60)
     assert marker.exists()
     assert [len(result) for result in results] == [256 * 1024, 0, 0, 0, 0]
